@@ -7,6 +7,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod http_date;
 pub mod response;
+pub mod retry_after;
 pub mod secret;
 pub mod time;
