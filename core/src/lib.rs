@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod form;
 pub mod http_date;
 pub mod response;
 pub mod retry_after;
