@@ -13,3 +13,4 @@ pub mod response;
 pub mod retry_after;
 pub mod secret;
 pub mod time;
+pub mod www_authenticate;
