@@ -11,6 +11,7 @@ pub mod form;
 pub mod http_date;
 pub mod response;
 pub mod retry_after;
+pub mod scope;
 pub mod secret;
 pub mod time;
 pub mod www_authenticate;
