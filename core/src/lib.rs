@@ -9,6 +9,7 @@ extern crate std;
 
 pub mod form;
 pub mod http_date;
+pub mod problem;
 pub mod response;
 pub mod retry_after;
 pub mod scope;
