@@ -7,6 +7,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "codec")]
+pub mod codec;
 pub mod form;
 pub mod http_date;
 pub mod problem;

@@ -1,0 +1,26 @@
+//! The sans-IO HTTP/1.1 codec: writes requests into caller-owned buffers and parses responses
+//! pushed in as they arrive, without I/O and without allocating.
+//!
+//! - [`RequestHead`] writes a request line, `Host`, header fields, `Content-Length` and a
+//!   [`RequestBody`] into a `&mut [u8]`; a short buffer is [`WriteError::BufferTooSmall`] with
+//!   the exact size needed, and nothing is half-written.
+//!
+//! The codec is behind the default `codec` feature and builds for `no_std` targets.
+
+pub mod request;
+
+pub use request::{RequestBody, RequestHead, SliceWriter, WriteError};
+
+/// Whether an HTTP/1.1 connection stays open after a message.
+///
+/// For a request, what the client asks for ([`ConnectionMode::Close`] writes
+/// `Connection: close`). For a parsed response, whether the connection may carry the next
+/// request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ConnectionMode {
+    /// The connection stays open for further requests (HTTP/1.1's default).
+    #[default]
+    KeepAlive,
+    /// The connection is closed after this message.
+    Close,
+}
