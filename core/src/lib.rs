@@ -9,6 +9,7 @@ extern crate std;
 
 #[cfg(feature = "codec")]
 pub mod codec;
+pub mod endpoint;
 pub mod form;
 pub mod http_date;
 pub mod problem;
