@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod api;
 #[cfg(feature = "codec")]
 pub mod codec;
 pub mod endpoint;

@@ -1,0 +1,1016 @@
+//! The API side: the `Authorization: Bearer` value of an API call, and what an API response
+//! means for the caller ([`ApiResponseClass`]), including the one retry after a 401.
+//!
+//! The core decides what a response means; the adapter decides what to do. A driver loop for
+//! one API call looks like this:
+//!
+//! ```text
+//!   attempt = ApiAttempt::First
+//!   loop:
+//!     send the request with the current token
+//!     match ApiResponseClass::classify(&response, attempt):
+//!       Success                  -> done
+//!       RefreshAndRetry          -> machine.invalidate(now, generation of that token);
+//!                                   attempt = attempt.next_after_refresh()  (always Some here)
+//!       RateLimited / Transient  -> wait (at least retry_after), then resend, same attempt
+//!       anything else            -> give up: Unauthorized, MissingScope, Redirect, Fatal
+//! ```
+//!
+//! A 401 is answered with a refresh exactly once per request: on
+//! [`ApiAttempt::RetryAfterRefresh`] a second 401 is [`ApiResponseClass::Unauthorized`]. A 403
+//! is never a reason to refresh: a new token carries the same scopes.
+//!
+//! ```
+//! use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+//! use lucca_auth::response::{Header, HttpResponse};
+//!
+//! let headers = [Header {
+//!     name: "WWW-Authenticate",
+//!     value: br#"Bearer error="invalid_token", error_description="token revoked""#,
+//! }];
+//! let response = HttpResponse::new(401, &headers, b"");
+//! assert_eq!(
+//!     ApiResponseClass::classify(&response, ApiAttempt::First),
+//!     ApiResponseClass::RefreshAndRetry
+//! );
+//! let retry = ApiAttempt::First.next_after_refresh().unwrap();
+//! assert_eq!(
+//!     ApiResponseClass::classify(&response, retry),
+//!     ApiResponseClass::Unauthorized
+//! );
+//! assert_eq!(retry.next_after_refresh(), None);
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use core::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::form::BufferTooSmall;
+use crate::http_date::parse_http_date;
+use crate::problem::Problem;
+use crate::response::HttpResponse;
+use crate::retry_after::retry_after_delay;
+use crate::secret::AccessToken;
+use crate::time::UnixTime;
+use crate::www_authenticate::bearer_challenge;
+
+/// The authentication scheme the client always sends, whatever case the token endpoint used
+/// for `token_type`.
+pub const BEARER_SCHEME: &str = "Bearer";
+
+/// Which try of one API request a response answers.
+///
+/// Every request starts at [`First`](ApiAttempt::First). After
+/// [`ApiResponseClass::RefreshAndRetry`] the caller resends with
+/// [`next_after_refresh`](ApiAttempt::next_after_refresh), which exists only once: a request
+/// is never refreshed and retried twice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ApiAttempt {
+    /// The first try with the token the caller had.
+    #[default]
+    First,
+    /// The retry with a newly fetched token after a 401.
+    RetryAfterRefresh,
+}
+
+impl ApiAttempt {
+    /// The attempt that follows a refresh: [`RetryAfterRefresh`](ApiAttempt::RetryAfterRefresh)
+    /// after the first try, `None` after the retry.
+    #[must_use]
+    pub const fn next_after_refresh(self) -> Option<ApiAttempt> {
+        match self {
+            ApiAttempt::First => Some(ApiAttempt::RetryAfterRefresh),
+            ApiAttempt::RetryAfterRefresh => None,
+        }
+    }
+
+    /// Whether this is the retry after a refresh.
+    #[must_use]
+    pub const fn is_retry(self) -> bool {
+        matches!(self, ApiAttempt::RetryAfterRefresh)
+    }
+}
+
+/// What an API response means for the request that got it. Decided from the status code
+/// (never from a `title` or message text); the headers and body only add detail.
+///
+/// | status | class |
+/// | --- | --- |
+/// | 2xx | [`Success`](ApiResponseClass::Success) |
+/// | 3xx | [`Redirect`](ApiResponseClass::Redirect), never followed |
+/// | 401, first try | [`RefreshAndRetry`](ApiResponseClass::RefreshAndRetry) |
+/// | 401, retry | [`Unauthorized`](ApiResponseClass::Unauthorized) |
+/// | 403 | [`MissingScope`](ApiResponseClass::MissingScope) |
+/// | 429 | [`RateLimited`](ApiResponseClass::RateLimited) |
+/// | 408, 5xx | [`Transient`](ApiResponseClass::Transient) |
+/// | other 4xx, other statuses | [`Fatal`](ApiResponseClass::Fatal) |
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ApiResponseClass {
+    /// 2xx: the response is the answer.
+    Success,
+    /// 401 on the first try: the token was refused (expired early, revoked). Invalidate the
+    /// token generation this request used, fetch a new token and resend once with
+    /// [`ApiAttempt::next_after_refresh`].
+    RefreshAndRetry,
+    /// 401 on the retry with a fresh token: the credentials are not accepted for this API.
+    /// Fatal for this request; no further refresh.
+    Unauthorized,
+    /// 403: the token lacks a scope. Never a refresh: a new token carries the same scopes.
+    MissingScope {
+        /// The scopes named by the `Bearer` challenge's `scope` parameter, in order; empty
+        /// when the server sent no challenge or no `scope`.
+        required: Vec<String>,
+        /// The challenge's `error_description`, unescaped.
+        description: Option<String>,
+    },
+    /// 429: too many requests. Resend no earlier than `retry_after` after reception.
+    RateLimited {
+        /// The delay `Retry-After` asks for (see [`retry_after_delay`]).
+        retry_after: Option<Duration>,
+    },
+    /// 408 or 5xx: the request may succeed if resent later.
+    Transient {
+        /// The status code.
+        status: u16,
+        /// The delay `Retry-After` asks for, if any.
+        retry_after: Option<Duration>,
+    },
+    /// 3xx: the API answered with a redirection, which is not followed.
+    Redirect {
+        /// The status code.
+        status: u16,
+    },
+    /// Any other 4xx (and any status outside 200–599): resending the same request cannot
+    /// succeed.
+    Fatal {
+        /// The status code.
+        status: u16,
+        /// The `application/problem+json` body, if the body is one.
+        problem: Option<Problem>,
+    },
+}
+
+impl ApiResponseClass {
+    /// Classifies `response`, the answer to `attempt` of a request.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+    /// use lucca_auth::response::{Header, HttpResponse};
+    ///
+    /// let headers = [Header { name: "Retry-After", value: b"30" }];
+    /// let response = HttpResponse::new(429, &headers, b"");
+    /// assert_eq!(
+    ///     ApiResponseClass::classify(&response, ApiAttempt::First),
+    ///     ApiResponseClass::RateLimited { retry_after: Some(Duration::from_secs(30)) }
+    /// );
+    /// ```
+    #[must_use]
+    pub fn classify(response: &HttpResponse<'_>, attempt: ApiAttempt) -> ApiResponseClass {
+        let status = response.status();
+        match status {
+            200..=299 => ApiResponseClass::Success,
+            300..=399 => ApiResponseClass::Redirect { status },
+            401 if attempt.is_retry() => ApiResponseClass::Unauthorized,
+            401 => ApiResponseClass::RefreshAndRetry,
+            403 => {
+                let challenge = bearer_challenge(response).unwrap_or_default();
+                ApiResponseClass::MissingScope {
+                    required: challenge.scope,
+                    description: challenge.error_description,
+                }
+            }
+            429 => ApiResponseClass::RateLimited {
+                retry_after: retry_after_delay(response),
+            },
+            408 | 500..=599 => ApiResponseClass::Transient {
+                status,
+                retry_after: retry_after_delay(response),
+            },
+            _ => ApiResponseClass::Fatal {
+                status,
+                problem: Problem::parse(response.body()),
+            },
+        }
+    }
+
+    /// Whether resending can succeed: after a refresh ([`RefreshAndRetry`]), or after a delay
+    /// ([`RateLimited`], [`Transient`]).
+    ///
+    /// [`RefreshAndRetry`]: ApiResponseClass::RefreshAndRetry
+    /// [`RateLimited`]: ApiResponseClass::RateLimited
+    /// [`Transient`]: ApiResponseClass::Transient
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiResponseClass::RefreshAndRetry
+                | ApiResponseClass::RateLimited { .. }
+                | ApiResponseClass::Transient { .. }
+        )
+    }
+}
+
+/// The `Deprecation` header field (RFC 9745), trimmed, as received: `@1688169599` (the RFC's
+/// form), or an HTTP-date or `true` from earlier drafts. `None` when absent, empty or not
+/// UTF-8.
+///
+/// ```
+/// use lucca_auth::api::{deprecation, deprecation_time, sunset, sunset_time};
+/// use lucca_auth::response::{Header, HttpResponse};
+/// use lucca_auth::time::UnixTime;
+///
+/// let headers = [
+///     Header { name: "Deprecation", value: b"@1772532000" },
+///     Header { name: "Sunset", value: b"Wed, 30 Sep 2026 23:59:59 GMT" },
+/// ];
+/// let response = HttpResponse::new(200, &headers, b"");
+/// assert_eq!(deprecation(&response), Some("@1772532000"));
+/// assert_eq!(deprecation_time(&response), Some(UnixTime::from_secs(1_772_532_000)));
+/// assert_eq!(sunset(&response), Some("Wed, 30 Sep 2026 23:59:59 GMT"));
+/// assert_eq!(sunset_time(&response), Some(UnixTime::from_secs(1_790_812_799)));
+/// ```
+#[must_use]
+pub fn deprecation<'a>(response: &HttpResponse<'a>) -> Option<&'a str> {
+    header_text(response, "Deprecation")
+}
+
+/// When the API was or will be deprecated, from `Deprecation`: `@<seconds since the epoch>`
+/// (RFC 9745) or an HTTP-date (earlier drafts). `None` for `true`, a negative or fractional
+/// value, or anything else.
+#[must_use]
+pub fn deprecation_time(response: &HttpResponse<'_>) -> Option<UnixTime> {
+    let value = deprecation(response)?;
+    match value.strip_prefix('@') {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.parse().ok().map(UnixTime::from_secs)
+        }
+        Some(_) => None,
+        None => parse_http_date(value.as_bytes()),
+    }
+}
+
+/// The `Sunset` header field (RFC 8594), trimmed, as received. `None` when absent, empty or
+/// not UTF-8.
+#[must_use]
+pub fn sunset<'a>(response: &HttpResponse<'a>) -> Option<&'a str> {
+    header_text(response, "Sunset")
+}
+
+/// When the API will stop answering, from `Sunset` parsed as an HTTP-date.
+#[must_use]
+pub fn sunset_time(response: &HttpResponse<'_>) -> Option<UnixTime> {
+    parse_http_date(sunset(response)?.as_bytes())
+}
+
+/// The first field named `name`, trimmed, if it is non-empty UTF-8.
+fn header_text<'a>(response: &HttpResponse<'a>, name: &str) -> Option<&'a str> {
+    let value = core::str::from_utf8(response.header(name)?).ok()?.trim();
+    (!value.is_empty()).then_some(value)
+}
+
+/// Why a `Bearer` authorization value could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthorizationError {
+    /// The token is empty or holds a byte outside visible ASCII (`!` to `~`): sending it
+    /// could break or inject header fields. The token endpoint misbehaved.
+    TokenNotHeaderSafe,
+    /// The caller's buffer is too short; nothing was written.
+    BufferTooSmall(BufferTooSmall),
+}
+
+impl fmt::Display for AuthorizationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthorizationError::TokenNotHeaderSafe => {
+                f.write_str("access token is empty or not safe to send in a header field")
+            }
+            AuthorizationError::BufferTooSmall(short) => short.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for AuthorizationError {}
+
+/// The token's bytes, if they can follow `Bearer ` in a header field.
+fn header_safe_token(token: &AccessToken) -> Result<&str, AuthorizationError> {
+    let token = token.secret();
+    if token.is_empty() || !token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(AuthorizationError::TokenNotHeaderSafe);
+    }
+    Ok(token)
+}
+
+/// The length in bytes of `Bearer <token>`.
+#[must_use]
+pub fn bearer_authorization_len(token: &AccessToken) -> usize {
+    (BEARER_SCHEME.len() + 1).saturating_add(token.secret().len())
+}
+
+/// Writes the `Authorization` field value `Bearer <token>` into `out` without allocating, and
+/// returns its length. All or nothing: on an error `out` is untouched.
+///
+/// # Security warning
+///
+/// `out` then holds the token. Zeroize it when done (for example with `zeroize::Zeroize`) and
+/// never log it.
+///
+/// ```
+/// use lucca_auth::api::{write_bearer_authorization, AuthorizationError};
+/// use lucca_auth::form::BufferTooSmall;
+/// use lucca_auth::secret::AccessToken;
+///
+/// let token = AccessToken::new("eyJ0.eXAi-_~+/=");
+/// let mut buf = [0u8; 64];
+/// let n = write_bearer_authorization(&token, &mut buf).unwrap();
+/// assert_eq!(&buf[..n], b"Bearer eyJ0.eXAi-_~+/=");
+///
+/// let mut short = [0u8; 8];
+/// assert_eq!(
+///     write_bearer_authorization(&token, &mut short),
+///     Err(AuthorizationError::BufferTooSmall(BufferTooSmall { needed: 22, available: 8 }))
+/// );
+/// ```
+pub fn write_bearer_authorization(
+    token: &AccessToken,
+    out: &mut [u8],
+) -> Result<usize, AuthorizationError> {
+    let needed = bearer_authorization_len(token);
+    let token = header_safe_token(token)?;
+    let available = out.len();
+    let Some((scheme, rest)) = out
+        .get_mut(..needed)
+        .and_then(|dest| dest.split_at_mut_checked(BEARER_SCHEME.len() + 1))
+    else {
+        return Err(AuthorizationError::BufferTooSmall(BufferTooSmall {
+            needed,
+            available,
+        }));
+    };
+    for (dest, src) in scheme.iter_mut().zip(BEARER_SCHEME.bytes().chain([b' '])) {
+        *dest = src;
+    }
+    rest.copy_from_slice(token.as_bytes());
+    Ok(needed)
+}
+
+/// The `Authorization` field value `Bearer <token>` as a string that is zeroized on drop, for
+/// adapters that keep a ready header value next to the cached token.
+///
+/// ```
+/// use lucca_auth::api::{bearer_authorization, AuthorizationError};
+/// use lucca_auth::secret::AccessToken;
+///
+/// let value = bearer_authorization(&AccessToken::new("abc")).unwrap();
+/// assert_eq!(value.as_str(), "Bearer abc");
+/// assert_eq!(
+///     bearer_authorization(&AccessToken::new("a\r\nX-Injected: 1")),
+///     Err(AuthorizationError::TokenNotHeaderSafe)
+/// );
+/// ```
+pub fn bearer_authorization(token: &AccessToken) -> Result<Zeroizing<String>, AuthorizationError> {
+    let capacity = bearer_authorization_len(token);
+    let token = header_safe_token(token)?;
+    // Exact capacity: the string never reallocates, so no unzeroized copy is left behind.
+    let mut value = Zeroizing::new(String::with_capacity(capacity));
+    value.push_str(BEARER_SCHEME);
+    value.push(' ');
+    value.push_str(token);
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::Header;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    const B17: &[u8] = include_bytes!("../tests/data/B17.http");
+    const B18: &[u8] = include_bytes!("../tests/data/B18.http");
+    const B19: &[u8] = include_bytes!("../tests/data/B19.http");
+
+    /// Parses a raw HTTP/1.1 response with `httparse` (head) and takes the rest as the body,
+    /// then runs `f` on it.
+    fn with_raw<R>(raw: &[u8], f: impl FnOnce(&HttpResponse<'_>) -> R) -> R {
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut parsed = httparse::Response::new(&mut headers);
+        let Ok(httparse::Status::Complete(head_len)) = parsed.parse(raw) else {
+            panic!(
+                "not a complete response head: {:?}",
+                String::from_utf8_lossy(raw)
+            );
+        };
+        let Some(status) = parsed.code else {
+            panic!("no status code");
+        };
+        let body = raw.get(head_len..).unwrap_or_default();
+        f(&HttpResponse::new(status, parsed.headers, body))
+    }
+
+    /// A raw response from lines joined with CRLF, then an empty line, then `body`.
+    fn raw(lines: &[&str], body: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in lines {
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(body.as_bytes());
+        out
+    }
+
+    fn classify(raw: &[u8], attempt: ApiAttempt) -> ApiResponseClass {
+        with_raw(raw, |response| {
+            ApiResponseClass::classify(response, attempt)
+        })
+    }
+
+    fn missing(required: &[&str], description: Option<&str>) -> ApiResponseClass {
+        ApiResponseClass::MissingScope {
+            required: required.iter().map(ToString::to_string).collect(),
+            description: description.map(ToString::to_string),
+        }
+    }
+
+    #[test]
+    fn case_files_are_the_shared_bytes() {
+        // Guards against an editor normalising line endings in the copied cases.
+        for case in [B17, B18, B19] {
+            assert!(case.windows(2).any(|w| w == b"\r\n"));
+            assert!(!case.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r'));
+        }
+    }
+
+    #[test]
+    fn b17_missing_scope() {
+        // api class=missing_scope status=403 error=insufficient_scope
+        // required_scope="leaves.readwrite" retryable=false; token_refresh=false
+        let class = classify(B17, ApiAttempt::First);
+        assert_eq!(class, missing(&["leaves.readwrite"], None));
+        assert!(!class.is_retryable());
+        assert_ne!(class, ApiResponseClass::RefreshAndRetry);
+        with_raw(B17, |response| {
+            assert_eq!(response.status(), 403);
+            let bearer = bearer_challenge(response);
+            assert_eq!(
+                bearer.and_then(|b| b.error),
+                Some(crate::www_authenticate::BearerError::InsufficientScope)
+            );
+        });
+    }
+
+    #[test]
+    fn b18_refresh_once_then_fatal() {
+        // api class=refresh_and_retry status=401 error=invalid_token; on the retry: fatal.
+        let first = classify(B18, ApiAttempt::First);
+        assert_eq!(first, ApiResponseClass::RefreshAndRetry);
+        assert!(first.is_retryable());
+        let retry = ApiAttempt::First.next_after_refresh();
+        assert_eq!(retry, Some(ApiAttempt::RetryAfterRefresh));
+        let second = classify(B18, ApiAttempt::RetryAfterRefresh);
+        assert_eq!(second, ApiResponseClass::Unauthorized);
+        assert!(!second.is_retryable());
+        assert_eq!(ApiAttempt::RetryAfterRefresh.next_after_refresh(), None);
+        with_raw(B18, |response| {
+            assert_eq!(response.status(), 401);
+            let bearer = bearer_challenge(response).unwrap_or_default();
+            assert_eq!(
+                bearer.error,
+                Some(crate::www_authenticate::BearerError::InvalidToken)
+            );
+            assert_eq!(bearer.error_description.as_deref(), Some("token revoked"));
+        });
+    }
+
+    #[test]
+    fn b19_missing_scope_behind_a_basic_challenge() {
+        let class = classify(B19, ApiAttempt::First);
+        assert_eq!(
+            class,
+            missing(
+                &["leaves.readonly", "leave-requests.readonly"],
+                Some(r#"requires "leaves.readonly", granted: none"#),
+            )
+        );
+        assert!(!class.is_retryable());
+        with_raw(B19, |response| {
+            assert_eq!(response.status(), 403);
+            let bearer = bearer_challenge(response).unwrap_or_default();
+            assert_eq!(
+                bearer.error,
+                Some(crate::www_authenticate::BearerError::InsufficientScope)
+            );
+            assert_eq!(bearer.realm.as_deref(), Some("api"));
+        });
+    }
+
+    #[test]
+    fn classifies_every_kind() {
+        use ApiAttempt::{First, RetryAfterRefresh as Retry};
+        const DATE: &str = "Date: Tue, 03 Mar 2026 10:00:00 GMT";
+        let not_found = Problem {
+            problem_type: Some("https://tools.ietf.org/html/rfc9110#section-15.5.5".into()),
+            title: Some("Not Found".into()),
+            status: Some(404),
+            detail: Some("Leave 42 does not exist.".into()),
+            trace_id: Some("00-ab-01".into()),
+            ..Problem::default()
+        };
+        let cases: Vec<(&str, Vec<u8>, ApiAttempt, ApiResponseClass)> = vec![
+            (
+                "200",
+                raw(&["HTTP/1.1 200 OK", "Content-Length: 2"], "[]"),
+                First,
+                ApiResponseClass::Success,
+            ),
+            (
+                "204 on the retry",
+                raw(&["HTTP/1.1 204 No Content"], ""),
+                Retry,
+                ApiResponseClass::Success,
+            ),
+            (
+                "401 without any challenge",
+                raw(&["HTTP/1.1 401 Unauthorized", "Content-Length: 0"], ""),
+                First,
+                ApiResponseClass::RefreshAndRetry,
+            ),
+            (
+                "401 lower-case bearer on the retry",
+                raw(
+                    &[
+                        "HTTP/1.1 401 Unauthorized",
+                        r#"WWW-Authenticate: bearer error="invalid_token""#,
+                    ],
+                    "",
+                ),
+                Retry,
+                ApiResponseClass::Unauthorized,
+            ),
+            (
+                "403 lower-case bearer",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        r#"www-authenticate: bearer error="insufficient_scope", scope="users.readonly""#,
+                    ],
+                    "",
+                ),
+                First,
+                missing(&["users.readonly"], None),
+            ),
+            (
+                "403 scope param first, description with a comma",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        r#"WWW-Authenticate: Bearer scope="leaves.readwrite  users.readonly", error="insufficient_scope", error_description="needs both, sorry""#,
+                    ],
+                    "",
+                ),
+                First,
+                missing(
+                    &["leaves.readwrite", "users.readonly"],
+                    Some("needs both, sorry"),
+                ),
+            ),
+            (
+                "403 challenge split across two header lines",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        r#"WWW-Authenticate: Bearer realm="api""#,
+                        r#"WWW-Authenticate: error="insufficient_scope", scope="leaves.readwrite""#,
+                    ],
+                    "",
+                ),
+                First,
+                missing(&["leaves.readwrite"], None),
+            ),
+            (
+                "403 Basic then Bearer on separate header lines",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        r#"WWW-Authenticate: Basic realm="legacy""#,
+                        r#"WWW-Authenticate: Bearer error="insufficient_scope", scope="a.b""#,
+                    ],
+                    "",
+                ),
+                First,
+                missing(&["a.b"], None),
+            ),
+            (
+                "403 with no challenge",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        "Content-Type: application/problem+json",
+                    ],
+                    r#"{"title":"Forbidden","status":403}"#,
+                ),
+                First,
+                missing(&[], None),
+            ),
+            (
+                "403 with only a Basic challenge, on the retry",
+                raw(
+                    &[
+                        "HTTP/1.1 403 Forbidden",
+                        r#"WWW-Authenticate: Basic realm="x""#,
+                    ],
+                    "",
+                ),
+                Retry,
+                missing(&[], None),
+            ),
+            (
+                "429 with an HTTP-date Retry-After",
+                raw(
+                    &[
+                        "HTTP/1.1 429 Too Many Requests",
+                        DATE,
+                        "Retry-After: Tue, 03 Mar 2026 10:01:30 GMT",
+                    ],
+                    "",
+                ),
+                First,
+                ApiResponseClass::RateLimited {
+                    retry_after: Some(Duration::from_secs(90)),
+                },
+            ),
+            (
+                "429 with seconds",
+                raw(&["HTTP/1.1 429 Too Many Requests", "Retry-After: 120"], ""),
+                Retry,
+                ApiResponseClass::RateLimited {
+                    retry_after: Some(Duration::from_secs(120)),
+                },
+            ),
+            (
+                "429 without Retry-After",
+                raw(&["HTTP/1.1 429 Too Many Requests"], ""),
+                First,
+                ApiResponseClass::RateLimited { retry_after: None },
+            ),
+            (
+                "503 with Retry-After",
+                raw(
+                    &[
+                        "HTTP/1.1 503 Service Unavailable",
+                        "Retry-After: 5",
+                        "Content-Type: text/html",
+                    ],
+                    "<html>down</html>",
+                ),
+                First,
+                ApiResponseClass::Transient {
+                    status: 503,
+                    retry_after: Some(Duration::from_secs(5)),
+                },
+            ),
+            (
+                "500",
+                raw(&["HTTP/1.1 500 Internal Server Error"], "oops"),
+                First,
+                ApiResponseClass::Transient {
+                    status: 500,
+                    retry_after: None,
+                },
+            ),
+            (
+                "408",
+                raw(&["HTTP/1.1 408 Request Timeout"], ""),
+                First,
+                ApiResponseClass::Transient {
+                    status: 408,
+                    retry_after: None,
+                },
+            ),
+            (
+                "301 is not followed",
+                raw(
+                    &[
+                        "HTTP/1.1 301 Moved Permanently",
+                        "Location: https://elsewhere.example/",
+                    ],
+                    "",
+                ),
+                First,
+                ApiResponseClass::Redirect { status: 301 },
+            ),
+            (
+                "304",
+                raw(&["HTTP/1.1 304 Not Modified"], ""),
+                First,
+                ApiResponseClass::Redirect { status: 304 },
+            ),
+            (
+                "404 problem+json",
+                raw(
+                    &[
+                        "HTTP/1.1 404 Not Found",
+                        "Content-Type: application/problem+json; charset=utf-8",
+                    ],
+                    r#"{"type":"https://tools.ietf.org/html/rfc9110#section-15.5.5","title":"Not Found","status":404,"detail":"Leave 42 does not exist.","traceId":"00-ab-01"}"#,
+                ),
+                First,
+                ApiResponseClass::Fatal {
+                    status: 404,
+                    problem: Some(not_found),
+                },
+            ),
+            (
+                "400 with an HTML body",
+                raw(&["HTTP/1.1 400 Bad Request"], "<html>bad</html>"),
+                First,
+                ApiResponseClass::Fatal {
+                    status: 400,
+                    problem: None,
+                },
+            ),
+            (
+                "422 validation problem",
+                raw(
+                    &["HTTP/1.1 422 Unprocessable Entity"],
+                    r#"{"title":"Invalid","errors":{"endsOn":["Must be after startsOn."]}}"#,
+                ),
+                First,
+                ApiResponseClass::Fatal {
+                    status: 422,
+                    problem: Some(Problem {
+                        title: Some("Invalid".into()),
+                        errors: vec![("endsOn".into(), vec!["Must be after startsOn.".into()])],
+                        ..Problem::default()
+                    }),
+                },
+            ),
+        ];
+        for (name, bytes, attempt, expected) in cases {
+            assert_eq!(classify(&bytes, attempt), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn classifies_statuses_outside_the_usual_classes() {
+        let cases = [
+            (
+                100,
+                ApiResponseClass::Fatal {
+                    status: 100,
+                    problem: None,
+                },
+            ),
+            (
+                199,
+                ApiResponseClass::Fatal {
+                    status: 199,
+                    problem: None,
+                },
+            ),
+            (299, ApiResponseClass::Success),
+            (399, ApiResponseClass::Redirect { status: 399 }),
+            (
+                402,
+                ApiResponseClass::Fatal {
+                    status: 402,
+                    problem: None,
+                },
+            ),
+            (
+                599,
+                ApiResponseClass::Transient {
+                    status: 599,
+                    retry_after: None,
+                },
+            ),
+            (
+                600,
+                ApiResponseClass::Fatal {
+                    status: 600,
+                    problem: None,
+                },
+            ),
+            (
+                0,
+                ApiResponseClass::Fatal {
+                    status: 0,
+                    problem: None,
+                },
+            ),
+        ];
+        for (status, expected) in cases {
+            let response = HttpResponse::new(status, &[], b"");
+            assert_eq!(
+                ApiResponseClass::classify(&response, ApiAttempt::First),
+                expected,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        let cases = [
+            (ApiResponseClass::Success, false),
+            (ApiResponseClass::RefreshAndRetry, true),
+            (ApiResponseClass::Unauthorized, false),
+            (missing(&["a"], None), false),
+            (ApiResponseClass::RateLimited { retry_after: None }, true),
+            (
+                ApiResponseClass::Transient {
+                    status: 502,
+                    retry_after: None,
+                },
+                true,
+            ),
+            (ApiResponseClass::Redirect { status: 302 }, false),
+            (
+                ApiResponseClass::Fatal {
+                    status: 404,
+                    problem: None,
+                },
+                false,
+            ),
+        ];
+        for (class, retryable) in cases {
+            assert_eq!(class.is_retryable(), retryable, "{class:?}");
+        }
+    }
+
+    #[test]
+    fn attempts() {
+        assert_eq!(ApiAttempt::default(), ApiAttempt::First);
+        assert!(!ApiAttempt::First.is_retry());
+        assert!(ApiAttempt::RetryAfterRefresh.is_retry());
+        assert_eq!(
+            ApiAttempt::First.next_after_refresh(),
+            Some(ApiAttempt::RetryAfterRefresh)
+        );
+        assert_eq!(ApiAttempt::RetryAfterRefresh.next_after_refresh(), None);
+    }
+
+    #[test]
+    fn deprecation_and_sunset() {
+        type Case<'a> = (
+            &'a [(&'a str, &'a [u8])],
+            Option<&'a str>,
+            Option<u64>,
+            Option<&'a str>,
+            Option<u64>,
+        );
+        let cases: &[Case<'_>] = &[
+            (&[], None, None, None, None),
+            (
+                &[
+                    ("deprecation", b" @1772532000 "),
+                    ("SUNSET", b"Tue, 03 Mar 2026 10:00:00 GMT"),
+                ],
+                Some("@1772532000"),
+                Some(1_772_532_000),
+                Some("Tue, 03 Mar 2026 10:00:00 GMT"),
+                Some(1_772_532_000),
+            ),
+            (
+                &[("Deprecation", b"true"), ("Sunset", b"soon")],
+                Some("true"),
+                None,
+                Some("soon"),
+                None,
+            ),
+            (
+                &[("Deprecation", b"Sun, 06 Nov 1994 08:49:37 GMT")],
+                Some("Sun, 06 Nov 1994 08:49:37 GMT"),
+                Some(784_111_777),
+                None,
+                None,
+            ),
+            (&[("Deprecation", b"@-1")], Some("@-1"), None, None, None),
+            (&[("Deprecation", b"@")], Some("@"), None, None, None),
+            (&[("Deprecation", b"@1.5")], Some("@1.5"), None, None, None),
+            (
+                &[("Deprecation", b"@99999999999999999999999")],
+                Some("@99999999999999999999999"),
+                None,
+                None,
+                None,
+            ),
+            (
+                &[("Deprecation", b"  "), ("Sunset", b"\xff")],
+                None,
+                None,
+                None,
+                None,
+            ),
+        ];
+        for (fields, dep, dep_time, sun, sun_time) in cases {
+            let headers: Vec<Header<'_>> = fields
+                .iter()
+                .map(|(name, value)| Header { name, value })
+                .collect();
+            let response = HttpResponse::new(200, &headers, b"");
+            assert_eq!(deprecation(&response), *dep, "{fields:?}");
+            assert_eq!(
+                deprecation_time(&response),
+                dep_time.map(UnixTime::from_secs),
+                "{fields:?}"
+            );
+            assert_eq!(sunset(&response), *sun, "{fields:?}");
+            assert_eq!(
+                sunset_time(&response),
+                sun_time.map(UnixTime::from_secs),
+                "{fields:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bearer_authorization_values() {
+        let cases: &[(&str, Result<&str, AuthorizationError>)] = &[
+            ("abc", Ok("Bearer abc")),
+            ("eyJ0.eXAi-_~+/=", Ok("Bearer eyJ0.eXAi-_~+/=")),
+            (
+                "!\"#$%&'()*,:;<>?@[\\]^`{|}",
+                Ok("Bearer !\"#$%&'()*,:;<>?@[\\]^`{|}"),
+            ),
+            ("", Err(AuthorizationError::TokenNotHeaderSafe)),
+            ("a b", Err(AuthorizationError::TokenNotHeaderSafe)),
+            ("a\tb", Err(AuthorizationError::TokenNotHeaderSafe)),
+            ("a\r\nX: 1", Err(AuthorizationError::TokenNotHeaderSafe)),
+            ("a\u{7f}", Err(AuthorizationError::TokenNotHeaderSafe)),
+            ("caf\u{e9}", Err(AuthorizationError::TokenNotHeaderSafe)),
+        ];
+        for (token, expected) in cases {
+            let token = AccessToken::new(*token);
+            let got = bearer_authorization(&token);
+            assert_eq!(
+                got.as_ref().map(|v| v.as_str()).map_err(|e| *e),
+                *expected,
+                "{token:?}"
+            );
+            let mut buf = [0xAAu8; 64];
+            let written = write_bearer_authorization(&token, &mut buf);
+            match expected {
+                Ok(value) => {
+                    assert_eq!(written, Ok(value.len()));
+                    assert_eq!(buf.get(..value.len()), Some(value.as_bytes()));
+                    assert_eq!(bearer_authorization_len(&token), value.len());
+                }
+                Err(error) => {
+                    assert_eq!(written, Err(*error));
+                    assert_eq!(buf, [0xAAu8; 64]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bearer_authorization_buffer_sizes() {
+        let token = AccessToken::new("tok");
+        // "Bearer tok" is 10 bytes.
+        for size in 0..14 {
+            let mut buf = vec![0u8; size];
+            let result = write_bearer_authorization(&token, &mut buf);
+            if size >= 10 {
+                assert_eq!(result, Ok(10));
+                assert_eq!(buf.get(..10), Some(&b"Bearer tok"[..]));
+                assert!(buf.get(10..).unwrap_or_default().iter().all(|&b| b == 0));
+            } else {
+                assert_eq!(
+                    result,
+                    Err(AuthorizationError::BufferTooSmall(BufferTooSmall {
+                        needed: 10,
+                        available: size,
+                    }))
+                );
+                assert!(buf.iter().all(|&b| b == 0));
+            }
+        }
+    }
+
+    #[test]
+    fn errors_never_show_the_token() {
+        let token = AccessToken::new("s3cr3t tok");
+        let Err(error) = bearer_authorization(&token) else {
+            panic!("a token with a space must be refused");
+        };
+        let shown = alloc::format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert_eq!(
+            alloc::format!(
+                "{}",
+                AuthorizationError::BufferTooSmall(BufferTooSmall {
+                    needed: 10,
+                    available: 2
+                })
+            ),
+            "output buffer too small: 10 bytes needed, 2 available"
+        );
+    }
+}
