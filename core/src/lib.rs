@@ -10,6 +10,7 @@ extern crate std;
 pub mod api;
 #[cfg(feature = "codec")]
 pub mod codec;
+pub mod config;
 pub mod endpoint;
 pub mod form;
 pub mod http_date;
