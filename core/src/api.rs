@@ -1,5 +1,7 @@
-//! The API side: the `Authorization: Bearer` value of an API call, and what an API response
-//! means for the caller ([`ApiResponseClass`]), including the one retry after a 401.
+//! The API side: the header fields of an API call ([`ApiRequestHeaders`], with the
+//! `Authorization: Bearer` value from [`write_bearer_authorization`] or
+//! [`BearerAuthorization`]), and what an API response means for the caller
+//! ([`ApiResponseClass`]), including the one retry after a 401.
 //!
 //! The core decides what a response means; the adapter decides what to do. A driver loop for
 //! one API call looks like this:
@@ -48,10 +50,13 @@ use core::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::config::{ApiVersion, UserAgent};
+#[cfg(doc)]
+use crate::endpoint::TenantHost;
 use crate::form::BufferTooSmall;
 use crate::http_date::parse_http_date;
 use crate::problem::Problem;
-use crate::response::HttpResponse;
+use crate::response::{Header, HttpResponse};
 use crate::retry_after::retry_after_delay;
 use crate::secret::AccessToken;
 use crate::time::UnixTime;
@@ -60,6 +65,21 @@ use crate::www_authenticate::bearer_challenge;
 /// The authentication scheme the client always sends, whatever case the token endpoint used
 /// for `token_type`.
 pub const BEARER_SCHEME: &str = "Bearer";
+
+/// The `Authorization` header field name.
+pub const AUTHORIZATION: &str = "Authorization";
+
+/// The `Api-Version` header field name.
+pub const API_VERSION: &str = "Api-Version";
+
+/// The `Accept` header field name.
+pub const ACCEPT: &str = "Accept";
+
+/// The `Accept` value of every API call.
+pub const ACCEPT_JSON: &str = "application/json";
+
+/// The `User-Agent` header field name.
+pub const USER_AGENT: &str = "User-Agent";
 
 /// Which try of one API request a response answers.
 ///
@@ -359,29 +379,164 @@ pub fn write_bearer_authorization(
     Ok(needed)
 }
 
-/// The `Authorization` field value `Bearer <token>` as a string that is zeroized on drop, for
-/// adapters that keep a ready header value next to the cached token.
+/// The `Authorization` field value `Bearer <token>`, validated once and kept ready to send,
+/// for adapters that cache it next to the token. Zeroized on drop; its `Debug` is redacted
+/// and it has no `Display`.
 ///
 /// ```
-/// use lucca_auth::api::{bearer_authorization, AuthorizationError};
+/// use lucca_auth::api::{AuthorizationError, BearerAuthorization};
 /// use lucca_auth::secret::AccessToken;
 ///
-/// let value = bearer_authorization(&AccessToken::new("abc")).unwrap();
-/// assert_eq!(value.as_str(), "Bearer abc");
+/// let value = BearerAuthorization::new(&AccessToken::new("abc"))?;
+/// assert_eq!(value.secret(), "Bearer abc");
+/// assert_eq!(format!("{value:?}"), "BearerAuthorization([redacted])");
 /// assert_eq!(
-///     bearer_authorization(&AccessToken::new("a\r\nX-Injected: 1")),
+///     BearerAuthorization::new(&AccessToken::new("a\r\nX-Injected: 1")),
 ///     Err(AuthorizationError::TokenNotHeaderSafe)
 /// );
+/// # Ok::<(), AuthorizationError>(())
 /// ```
-pub fn bearer_authorization(token: &AccessToken) -> Result<Zeroizing<String>, AuthorizationError> {
-    let capacity = bearer_authorization_len(token);
-    let token = header_safe_token(token)?;
-    // Exact capacity: the string never reallocates, so no unzeroized copy is left behind.
-    let mut value = Zeroizing::new(String::with_capacity(capacity));
-    value.push_str(BEARER_SCHEME);
-    value.push(' ');
-    value.push_str(token);
-    Ok(value)
+#[derive(Clone, PartialEq, Eq)]
+pub struct BearerAuthorization(Zeroizing<String>);
+
+impl BearerAuthorization {
+    /// `Bearer <token>`, or an error when the token is not safe in a header field.
+    pub fn new(token: &AccessToken) -> Result<Self, AuthorizationError> {
+        let capacity = bearer_authorization_len(token);
+        let token = header_safe_token(token)?;
+        // Exact capacity: the string never reallocates, so no unzeroized copy is left behind.
+        let mut value = Zeroizing::new(String::with_capacity(capacity));
+        value.push_str(BEARER_SCHEME);
+        value.push(' ');
+        value.push_str(token);
+        Ok(BearerAuthorization(value))
+    }
+
+    /// The field value, `Bearer <token>`.
+    ///
+    /// # Security warning
+    ///
+    /// This holds the access token: whoever has it can call the API as your integration until
+    /// it expires. Send it only in the `Authorization` field to the tenant host; never log it
+    /// or copy it anywhere that is not zeroized.
+    #[must_use]
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BearerAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BearerAuthorization([redacted])")
+    }
+}
+
+/// The header fields of every API call apart from the request line and `Host`:
+/// `Authorization: Bearer <token>`, `Api-Version`, `Accept: application/json` and
+/// `User-Agent`, in that order.
+///
+/// Built once from the configuration; the `Authorization` value comes per call from
+/// [`write_bearer_authorization`] (no allocation) or a cached [`BearerAuthorization`]. The
+/// request target and `Host` come from [`TenantHost::request_target`] and
+/// [`TenantHost::host_header`], or the whole URL from [`TenantHost::url_for`].
+///
+/// ```
+/// use lucca_auth::api::{write_bearer_authorization, ApiRequestHeaders};
+/// use lucca_auth::config::ApiVersion;
+/// use lucca_auth::endpoint::TenantHost;
+/// use lucca_auth::secret::AccessToken;
+///
+/// let tenant = TenantHost::parse("https://acme.ilucca.net/lucca-api")?;
+/// let headers = ApiRequestHeaders::new().with_api_version(ApiVersion::new("2025-06-01")?);
+///
+/// let token = AccessToken::new("eyJ0eXAi");
+/// let mut buf = [0u8; 64];
+/// let n = write_bearer_authorization(&token, &mut buf)?;
+/// let fields = headers.fields_with_authorization(&buf[..n]);
+///
+/// assert_eq!(tenant.url_for("/lucca-api/leaves?limit=10")?, "https://acme.ilucca.net/lucca-api/leaves?limit=10");
+/// assert_eq!(fields[0].name, "Authorization");
+/// assert_eq!(fields[0].value, b"Bearer eyJ0eXAi");
+/// assert_eq!((fields[1].name, fields[1].value), ("Api-Version", &b"2025-06-01"[..]));
+/// assert_eq!((fields[2].name, fields[2].value), ("Accept", &b"application/json"[..]));
+/// assert_eq!(fields[3].name, "User-Agent");
+/// assert!(fields[3].value.starts_with(b"lucca-auth/"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ApiRequestHeaders {
+    api_version: ApiVersion,
+    user_agent: UserAgent,
+}
+
+impl ApiRequestHeaders {
+    /// The default headers: `Api-Version:` [`ApiVersion::DEFAULT`] and `User-Agent:`
+    /// [`UserAgent::DEFAULT`].
+    #[must_use]
+    pub fn new() -> Self {
+        ApiRequestHeaders::default()
+    }
+
+    /// Sends this `Api-Version` instead.
+    #[must_use]
+    pub fn with_api_version(mut self, api_version: ApiVersion) -> Self {
+        self.api_version = api_version;
+        self
+    }
+
+    /// Sends this `User-Agent` instead.
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: UserAgent) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+
+    /// The `Api-Version` sent.
+    #[must_use]
+    pub fn api_version(&self) -> &ApiVersion {
+        &self.api_version
+    }
+
+    /// The `User-Agent` sent.
+    #[must_use]
+    pub fn user_agent(&self) -> &UserAgent {
+        &self.user_agent
+    }
+
+    /// The fields that hold no secret, in order: `Api-Version`, `Accept`, `User-Agent`.
+    #[must_use]
+    pub fn fields(&self) -> [Header<'_>; 3] {
+        [
+            Header {
+                name: API_VERSION,
+                value: self.api_version.as_str().as_bytes(),
+            },
+            Header {
+                name: ACCEPT,
+                value: ACCEPT_JSON.as_bytes(),
+            },
+            Header {
+                name: USER_AGENT,
+                value: self.user_agent.as_str().as_bytes(),
+            },
+        ]
+    }
+
+    /// Every field, `Authorization` first with `authorization` as its value: the bytes
+    /// written by [`write_bearer_authorization`] or those of [`BearerAuthorization::secret`].
+    #[must_use]
+    pub fn fields_with_authorization<'s>(&'s self, authorization: &'s [u8]) -> [Header<'s>; 4] {
+        let [api_version, accept, user_agent] = self.fields();
+        [
+            Header {
+                name: AUTHORIZATION,
+                value: authorization,
+            },
+            api_version,
+            accept,
+            user_agent,
+        ]
+    }
 }
 
 #[cfg(test)]
@@ -948,9 +1103,11 @@ mod tests {
         ];
         for (token, expected) in cases {
             let token = AccessToken::new(*token);
-            let got = bearer_authorization(&token);
+            let got = BearerAuthorization::new(&token);
             assert_eq!(
-                got.as_ref().map(|v| v.as_str()).map_err(|e| *e),
+                got.as_ref()
+                    .map(BearerAuthorization::secret)
+                    .map_err(|e| *e),
                 *expected,
                 "{token:?}"
             );
@@ -997,7 +1154,7 @@ mod tests {
     #[test]
     fn errors_never_show_the_token() {
         let token = AccessToken::new("s3cr3t tok");
-        let Err(error) = bearer_authorization(&token) else {
+        let Err(error) = BearerAuthorization::new(&token) else {
             panic!("a token with a space must be refused");
         };
         let shown = alloc::format!("{error} {error:?}");
@@ -1011,6 +1168,86 @@ mod tests {
                 })
             ),
             "output buffer too small: 10 bytes needed, 2 available"
+        );
+    }
+
+    #[test]
+    fn authorization_value_is_redacted() {
+        let Ok(value) = BearerAuthorization::new(&AccessToken::new("s3cr3t")) else {
+            panic!("valid token refused");
+        };
+        assert_eq!(value.secret(), "Bearer s3cr3t");
+        assert_eq!(
+            alloc::format!("{value:?}"),
+            "BearerAuthorization([redacted])"
+        );
+        let headers = ApiRequestHeaders::new();
+        let fields = headers.fields_with_authorization(value.secret().as_bytes());
+        assert!(!alloc::format!("{headers:?}").contains("s3cr3t"));
+        assert_eq!(fields[0].value, b"Bearer s3cr3t");
+    }
+
+    #[test]
+    fn request_header_fields() {
+        use crate::config::{ApiVersion, UserAgent};
+        let Ok(version) = ApiVersion::new("2025-06-01") else {
+            panic!("valid version refused");
+        };
+        let Ok(agent) = UserAgent::new("payroll-sync/2.1") else {
+            panic!("valid user agent refused");
+        };
+        type Fields<'a> = [(&'a str, &'a [u8]); 3];
+        let default_agent = UserAgent::DEFAULT.as_bytes();
+        let cases: [(ApiRequestHeaders, Fields<'_>); 3] = [
+            (
+                ApiRequestHeaders::new(),
+                [
+                    ("Api-Version", b"2024-11-01"),
+                    ("Accept", b"application/json"),
+                    ("User-Agent", default_agent),
+                ],
+            ),
+            (
+                ApiRequestHeaders::new().with_api_version(version.clone()),
+                [
+                    ("Api-Version", b"2025-06-01"),
+                    ("Accept", b"application/json"),
+                    ("User-Agent", default_agent),
+                ],
+            ),
+            (
+                ApiRequestHeaders::new()
+                    .with_user_agent(agent.clone())
+                    .with_api_version(version),
+                [
+                    ("Api-Version", b"2025-06-01"),
+                    ("Accept", b"application/json"),
+                    ("User-Agent", b"payroll-sync/2.1"),
+                ],
+            ),
+        ];
+        for (headers, expected) in &cases {
+            let fields: Vec<(&str, &[u8])> =
+                headers.fields().iter().map(|h| (h.name, h.value)).collect();
+            assert_eq!(fields, expected.to_vec());
+            let mut buf = [0u8; 32];
+            let Ok(n) = write_bearer_authorization(&AccessToken::new("t0k"), &mut buf) else {
+                panic!("buffer too small");
+            };
+            let with: Vec<(&str, &[u8])> = headers
+                .fields_with_authorization(buf.get(..n).unwrap_or_default())
+                .iter()
+                .map(|h| (h.name, h.value))
+                .collect();
+            let mut want = vec![("Authorization", &b"Bearer t0k"[..])];
+            want.extend_from_slice(expected);
+            assert_eq!(with, want);
+        }
+        assert_eq!(cases[2].0.user_agent(), &agent);
+        assert_eq!(cases[2].0.api_version().as_str(), "2025-06-01");
+        assert_eq!(
+            UserAgent::DEFAULT,
+            concat!("lucca-auth/", env!("CARGO_PKG_VERSION"))
         );
     }
 }
