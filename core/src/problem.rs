@@ -4,7 +4,8 @@
 //! Parsing is lenient, because an error body is diagnostic information, never a reason to
 //! fail harder: anything that is not a JSON object gives `None`, a member of the wrong type is
 //! ignored, unknown members are ignored. Decide what to do from the status code, never from
-//! the `title`.
+//! the `title`, as [`ApiResponseClass::classify`](crate::api::ApiResponseClass::classify)
+//! does; it attaches the parsed problem to a fatal 4xx.
 //!
 //! ```
 //! use lucca_auth::problem::Problem;
