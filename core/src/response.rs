@@ -117,7 +117,9 @@ mod tests {
         assert_eq!(all, [&b"Basic realm=\"x\""[..], &b"Bearer"[..]]);
         assert_eq!(response.wall_clock(), None);
         assert_eq!(
-            response.with_wall_clock(UnixTime::from_secs(7)).wall_clock(),
+            response
+                .with_wall_clock(UnixTime::from_secs(7))
+                .wall_clock(),
             Some(UnixTime::from_secs(7))
         );
     }

@@ -126,8 +126,14 @@ mod tests {
     fn instant_arithmetic_saturates() {
         let t = Instant::from_millis(u64::MAX - 1);
         assert_eq!(t + Duration::from_millis(5), Instant::from_millis(u64::MAX));
-        assert_eq!(Instant::from_millis(3) - Duration::from_millis(5), Instant::ZERO);
-        assert_eq!(Instant::from_millis(3) - Instant::from_millis(5), Duration::ZERO);
+        assert_eq!(
+            Instant::from_millis(3) - Duration::from_millis(5),
+            Instant::ZERO
+        );
+        assert_eq!(
+            Instant::from_millis(3) - Instant::from_millis(5),
+            Duration::ZERO
+        );
         assert_eq!(
             Instant::from_millis(5) - Instant::from_millis(3),
             Duration::from_millis(2)
