@@ -64,7 +64,8 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 /// The largest token endpoint body parsed by default: 64 KiB.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
 
-/// The longest body excerpt an error carries, in characters.
+/// The longest body excerpt an error carries, in characters, not counting the `…` that
+/// marks a cut. (Every length limit in this module counts the same way.)
 pub const EXCERPT_MAX_CHARS: usize = 120;
 
 const DESCRIPTION_MAX_CHARS: usize = 200;
