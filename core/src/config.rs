@@ -267,6 +267,121 @@ impl fmt::Debug for ClientCredentials {
     }
 }
 
+/// Everything an adapter needs to talk to Lucca on behalf of one client application: where to
+/// get tokens, with which credentials, for which default scopes, and which tenant to call.
+///
+/// Timeouts and connection settings belong to each adapter.
+///
+/// ```
+/// use lucca_auth::config::{ClientCredentials, LuccaConfig};
+/// use lucca_auth::endpoint::TenantHost;
+/// use lucca_auth::scope::Scopes;
+/// use lucca_auth::secret::{ClientId, ClientSecret};
+///
+/// let config = LuccaConfig::new(
+///     ClientCredentials::new(ClientId::new("my-app"), ClientSecret::new("s3cr3t")),
+///     TenantHost::parse("https://example.ilucca.net/lucca-api")?,
+/// )
+/// .with_scopes(Scopes::parse_space_separated("leaves.readonly")?);
+/// assert_eq!(config.token_endpoint.as_str(), "https://accounts.world.luccasoftware.com/connect/token");
+/// assert_eq!(config.tenant.origin(), "https://example.ilucca.net");
+/// assert_eq!(config.api_version.as_str(), "2024-11-01");
+/// assert!(!format!("{config:?}").contains("s3cr3t"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct LuccaConfig {
+    /// The token endpoint (default: Lucca's global one).
+    pub token_endpoint: crate::endpoint::TokenEndpoint,
+    /// The client application's credentials.
+    pub credentials: ClientCredentials,
+    /// The tenant's API origin.
+    pub tenant: crate::endpoint::TenantHost,
+    /// The scopes requested by default (empty: every scope the application has).
+    pub scopes: crate::scope::Scopes,
+    /// The `Api-Version` sent with API calls.
+    pub api_version: ApiVersion,
+    /// The `User-Agent` sent with every request.
+    pub user_agent: UserAgent,
+    /// The token lifecycle policy.
+    pub policy: crate::machine::TokenPolicy,
+}
+
+impl LuccaConfig {
+    /// A configuration with Lucca's defaults: the global token endpoint, no explicit scopes,
+    /// `Api-Version` 2024-11-01, the default `User-Agent` and token policy.
+    #[must_use]
+    pub fn new(credentials: ClientCredentials, tenant: crate::endpoint::TenantHost) -> Self {
+        LuccaConfig {
+            token_endpoint: crate::endpoint::TokenEndpoint::default(),
+            credentials,
+            tenant,
+            scopes: crate::scope::Scopes::default(),
+            api_version: ApiVersion::default(),
+            user_agent: UserAgent::default(),
+            policy: crate::machine::TokenPolicy::default(),
+        }
+    }
+
+    /// The same configuration with another token endpoint.
+    #[must_use]
+    pub fn with_token_endpoint(mut self, endpoint: crate::endpoint::TokenEndpoint) -> Self {
+        self.token_endpoint = endpoint;
+        self
+    }
+
+    /// The same configuration with another default scope set.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: crate::scope::Scopes) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// The same configuration with another `Api-Version`.
+    #[must_use]
+    pub fn with_api_version(mut self, api_version: ApiVersion) -> Self {
+        self.api_version = api_version;
+        self
+    }
+
+    /// The same configuration with another `User-Agent`.
+    #[must_use]
+    pub fn with_user_agent(mut self, user_agent: UserAgent) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+
+    /// The same configuration with another token policy.
+    #[must_use]
+    pub fn with_policy(mut self, policy: crate::machine::TokenPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// A token machine for `scopes` under this configuration.
+    #[must_use]
+    pub fn token_machine(&self, scopes: crate::scope::Scopes) -> crate::machine::TokenMachine {
+        crate::machine::TokenMachine::with_policy(
+            crate::machine::TokenClient {
+                endpoint: self.token_endpoint.clone(),
+                credentials: self.credentials.clone(),
+                scopes,
+                user_agent: self.user_agent.clone(),
+            },
+            self.policy.clone(),
+        )
+    }
+
+    /// The header fields every API call carries besides `Authorization`.
+    #[must_use]
+    pub fn api_request_headers(&self) -> crate::api::ApiRequestHeaders {
+        crate::api::ApiRequestHeaders::new()
+            .with_api_version(self.api_version.clone())
+            .with_user_agent(self.user_agent.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
