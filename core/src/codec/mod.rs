@@ -7,8 +7,13 @@
 //!
 //! The codec is behind the default `codec` feature and builds for `no_std` targets.
 
+pub mod chunked;
+mod head;
+pub mod parser;
 pub mod request;
 
+pub use chunked::MAX_CHUNK_LINE_LEN;
+pub use parser::{BodyFraming, Limits, ParseError, ParseStatus, ParsedResponse, ResponseParser};
 pub use request::{RequestBody, RequestHead, SliceWriter, WriteError};
 
 /// Whether an HTTP/1.1 connection stays open after a message.
