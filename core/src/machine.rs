@@ -592,7 +592,8 @@ impl TokenMachine {
         }
     }
 
-    fn fail(&mut self, now: Instant, error: TokenError) -> TokenOutcome {
+    fn fail(&mut self, now: Instant, mut error: TokenError) -> TokenOutcome {
+        error.redact(self.client.credentials.secret().secret());
         self.failures = self.failures.saturating_add(1);
         let exponent = self.failures.saturating_sub(1).min(20);
         let backoff = self

@@ -290,6 +290,29 @@ pub enum TokenError {
 }
 
 impl TokenError {
+    /// Removes `secret` from every text this error carries (body excerpt, OAuth description
+    /// and URI, transport detail): literally, percent-encoded (`%20` and `+` forms, either
+    /// hex case), JSON-escaped, and a trailing fragment of 4 or more characters where an
+    /// excerpt was cut in the middle of it. A server or proxy that echoes the request can
+    /// otherwise put the client secret into an error message. The token machine does this
+    /// with the client secret for every failure it reports.
+    pub fn redact(&mut self, secret: &str) {
+        let forms = secret_forms(secret);
+        let texts: [Option<&mut String>; 2] = match self {
+            TokenError::OAuth(error) => [error.description.as_mut(), error.uri.as_mut()],
+            TokenError::UnexpectedStatus { excerpt, .. } => [Some(excerpt), None],
+            TokenError::Transport(error) => [error.detail.as_mut(), None],
+            TokenError::UnsupportedTokenType { token_type: text }
+            | TokenError::UnsupportedContentEncoding { encoding: text } => [Some(text), None],
+            TokenError::Redirect { .. }
+            | TokenError::InvalidResponse(_)
+            | TokenError::ResponseTooLarge { .. } => [None, None],
+        };
+        for text in texts.into_iter().flatten() {
+            redact_in(text, &forms);
+        }
+    }
+
     /// Whether retrying the same request later may succeed: HTTP 408, 429 and 5xx (whatever
     /// the body), the OAuth codes `server_error` and `temporarily_unavailable`, and
     /// connection, timeout and I/O failures.
@@ -934,6 +957,58 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         text.push_str("[redacted]");
     }
     text
+}
+
+/// The shortest tail of a secret worth cutting from the end of a text.
+const MIN_REDACTED_FRAGMENT: usize = 4;
+
+/// Every form in which `secret` may be echoed back in a text.
+fn secret_forms(secret: &str) -> Vec<String> {
+    let mut forms = Vec::new();
+    if secret.is_empty() {
+        return forms;
+    }
+    let mut percent = String::new();
+    crate::form::encode_to_string(secret.as_bytes(), &mut percent);
+    let plus = percent.replace("%20", "+");
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .map(String::from)
+        .unwrap_or_default();
+    for form in [String::from(secret), percent, plus, json] {
+        let lower = form.to_ascii_lowercase();
+        for candidate in [form, lower] {
+            if !candidate.is_empty() && !forms.contains(&candidate) {
+                forms.push(candidate);
+            }
+        }
+    }
+    // Longest first, so a form is never half-replaced by a shorter one it contains.
+    forms.sort_by_key(|form| core::cmp::Reverse(form.len()));
+    forms
+}
+
+/// Replaces every occurrence of a form in `text`, then a trailing fragment of one.
+fn redact_in(text: &mut String, forms: &[String]) {
+    for form in forms {
+        if text.contains(form.as_str()) {
+            *text = text.replace(form.as_str(), "[redacted]");
+        }
+    }
+    let trimmed_len = text.trim_end_matches('…').len();
+    let cut = forms.iter().find_map(|form| {
+        (MIN_REDACTED_FRAGMENT..form.len())
+            .rev()
+            .filter(|&len| form.is_char_boundary(len))
+            .find(|&len| text[..trimmed_len].ends_with(&form[..len]))
+            .map(|len| trimmed_len - len)
+    });
+    if let Some(cut) = cut {
+        text.truncate(cut);
+        text.push_str("[redacted]");
+    }
 }
 
 /// The members of a token endpoint body this parser reads, each already checked for type.
@@ -2244,5 +2319,61 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn unexpected(excerpt: &str) -> TokenError {
+        TokenError::UnexpectedStatus {
+            status: 502,
+            excerpt: excerpt.to_string(),
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn redact_removes_every_echoed_form_of_the_secret() {
+        let cases: &[(&str, &str)] = &[
+            ("echo p4ss w0rd/é end", "echo [redacted] end"),
+            ("echo p4ss%20w0rd%2F%C3%A9 end", "echo [redacted] end"),
+            ("echo p4ss+w0rd%2f%c3%a9 end", "echo [redacted] end"),
+            ("cut at p4ss w0…", "cut at [redacted]"),
+            ("cut at p4s…", "cut at p4s…"),
+            ("nothing here", "nothing here"),
+        ];
+        for (excerpt, expected) in cases {
+            let mut error = unexpected(excerpt);
+            error.redact("p4ss w0rd/é");
+            assert_eq!(error, unexpected(expected), "{excerpt}");
+        }
+    }
+
+    #[test]
+    fn redact_covers_oauth_description_uri_and_transport_detail() {
+        let mut error = TokenError::OAuth(OAuthError {
+            code: OAuthErrorCode::InvalidClient,
+            description: Some("secret \\\"q\\\" refused".to_string()),
+            uri: Some("https://x/?s=%22q%22".to_string()),
+            status: 401,
+            retry_after: None,
+        });
+        error.redact("\"q\"");
+        let TokenError::OAuth(oauth) = &error else {
+            panic!("still OAuth");
+        };
+        assert_eq!(
+            oauth.description.as_deref(),
+            Some("secret [redacted] refused")
+        );
+        assert_eq!(oauth.uri.as_deref(), Some("https://x/?s=[redacted]"));
+        let mut transport = TokenError::Transport(
+            TransportError::new(TransportErrorKind::Io).with_detail("sent hunter22"),
+        );
+        transport.redact("hunter22");
+        assert!(!transport.to_string().contains("hunter22"));
     }
 }
