@@ -1,4 +1,66 @@
 //! Sans-IO, `no_std` OAuth 2.0 client-credentials core for the Lucca HR API.
+//!
+//! This crate holds every protocol decision — how to ask for a token, what the answer means,
+//! when to refresh, what an API response means — and does no I/O: no sockets, no threads,
+//! no clock reads, no randomness. You (or an adapter crate: `lucca-auth-ureq`,
+//! `lucca-auth-reqwest`, `lucca-auth-embedded`) drive it: read your clock, ask the
+//! [`TokenMachine`](machine::TokenMachine) what to do, do the HTTP it asks for, feed the
+//! answer back.
+//!
+//! # The driving loop
+//!
+//! ```
+//! use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+//! use lucca_auth::config::{ClientCredentials, LuccaConfig};
+//! use lucca_auth::endpoint::TenantHost;
+//! use lucca_auth::machine::TokenAction;
+//! use lucca_auth::response::HttpResponse;
+//! use lucca_auth::secret::{ClientId, ClientSecret};
+//! use lucca_auth::time::Instant;
+//! # fn post(_url: &str, _body: &[u8]) -> (u16, Vec<u8>) {
+//! #     (200, br#"{"token_type":"bearer","access_token":"AT-1","expires_in":1800}"#.to_vec())
+//! # }
+//! # fn get(_url: &str, _authorization: &str) -> u16 { 200 }
+//!
+//! let config = LuccaConfig::new(
+//!     ClientCredentials::new(ClientId::new("my-app"), ClientSecret::new("s3cr3t")),
+//!     TenantHost::parse("https://example.ilucca.net")?,
+//! );
+//! let mut machine = config.token_machine(config.scopes.clone());
+//! let now = Instant::from_millis(0); // your monotonic clock, in milliseconds
+//! let token = loop {
+//!     match machine.poll(now) {
+//!         TokenAction::Use(token) => break token.clone(),
+//!         TokenAction::Send(id) => {
+//!             let request = machine.token_request();
+//!             let (status, body) = post(request.url(), &request.body()); // your HTTP stack
+//!             machine.handle_token_response(now, id, &HttpResponse::new(status, &[], &body));
+//!         }
+//!         TokenAction::WaitUntil { until, .. } => unimplemented!("sleep until {until:?}"),
+//!         other => return Err(format!("no token: {other:?}").into()),
+//!     }
+//! };
+//! let authorization = format!("Bearer {}", token.access_token().secret());
+//! let status = get(&config.tenant.url_for("/lucca-api/leaves")?, &authorization);
+//! match ApiResponseClass::classify(&HttpResponse::new(status, &[], b""), ApiAttempt::First) {
+//!     ApiResponseClass::Success => {}
+//!     ApiResponseClass::RefreshAndRetry => { machine.invalidate(token.generation()); }
+//!     other => return Err(format!("API call failed: {other:?}").into()),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Real drivers also send [`TokenRequest::header_fields`](token_request::TokenRequest::header_fields)
+//! (and [`basic_authorization`](token_request::TokenRequest::basic_authorization) when the
+//! client authenticates with HTTP Basic), pass the response headers, and feed transport
+//! failures to [`handle_transport_error`](machine::TokenMachine::handle_transport_error).
+//!
+//! # Features
+//!
+//! - `std` (default): std integrations only; the crate is `no_std` + `alloc` without it.
+//! - `codec` (default): a sans-IO HTTP/1.1 request writer and push response parser, for
+//!   stacks that speak raw bytes.
+//! - `http`: conversions to and from the `http` crate's types (implies `std`).
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
