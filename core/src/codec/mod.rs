@@ -13,6 +13,8 @@ pub mod parser;
 pub mod request;
 
 pub use chunked::MAX_CHUNK_LINE_LEN;
+/// An empty header slot, to fill arrays for [`ParsedResponse::response`] (`[EMPTY_HEADER; 32]`).
+pub use httparse::EMPTY_HEADER;
 pub use parser::{BodyFraming, Limits, ParseError, ParseStatus, ParsedResponse, ResponseParser};
 pub use request::{RequestBody, RequestHead, SliceWriter, WriteError};
 
