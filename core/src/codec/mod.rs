@@ -5,10 +5,19 @@
 //!   [`RequestBody`] into a `&mut [u8]`; a short buffer is [`WriteError::BufferTooSmall`] with
 //!   the exact size needed, and nothing is half-written.
 //!
+//! - [`ResponseParser`] parses a response pushed in as it arrives (1xx interim responses,
+//!   `Content-Length`, chunked with extensions and trailers, close-delimited bodies, limits)
+//!   and yields a [`ParsedResponse`], whose [`ParsedResponse::response`] is the borrowed
+//!   [`HttpResponse`](crate::response::HttpResponse) the core classifies.
+//! - With the `http` feature, [`http_types`] converts to `http::Request` and from
+//!   `http::Response`.
+//!
 //! The codec is behind the default `codec` feature and builds for `no_std` targets.
 
 pub mod chunked;
 mod head;
+#[cfg(feature = "http")]
+pub mod http_types;
 pub mod parser;
 pub mod request;
 
