@@ -9,7 +9,7 @@
 //!   `Content-Length`, chunked with extensions and trailers, close-delimited bodies, limits)
 //!   and yields a [`ParsedResponse`], whose [`ParsedResponse::response`] is the borrowed
 //!   [`HttpResponse`](crate::response::HttpResponse) the core classifies.
-//! - With the `http` feature, [`http_types`] converts to `http::Request` and from
+//! - With the `http` feature, the `http_types` module converts to `http::Request` and from
 //!   `http::Response`.
 //!
 //! The codec is behind the default `codec` feature and builds for `no_std` targets.
