@@ -7,7 +7,7 @@
 //! HTTP Basic credentials, where some read `+` as a space and others keep it.
 //!
 //! The encoder allocates nothing itself. It writes into any [`ByteSink`]: a `Vec<u8>`, a
-//! [`ByteCounter`] that only measures, or a [`SliceSink`] over a caller-provided buffer.
+//! [`ByteCounter`] that only measures, or a [`SliceWriter`] over a caller-provided buffer.
 //! [`encoded_len`] gives the exact output length up front, so a short buffer is detected before
 //! anything is written ([`encode_to_slice`], [`write_to_slice`]).
 //!
@@ -31,7 +31,7 @@ use core::fmt;
 /// Somewhere to write output bytes: the destination of the form encoder and of every other
 /// wire writer in the crate.
 ///
-/// `put` cannot fail. A sink with a fixed capacity ([`SliceSink`]) records that it ran short
+/// `put` cannot fail. A sink with a fixed capacity ([`SliceWriter`]) records that it ran short
 /// and reports it when it is finished; writers that must be all-or-nothing measure first with
 /// a [`ByteCounter`] (see [`write_to_slice`]).
 pub trait ByteSink {
@@ -107,78 +107,124 @@ impl fmt::Display for BufferTooSmall {
 
 impl core::error::Error for BufferTooSmall {}
 
-/// A [`ByteSink`] writing into a caller-provided `&mut [u8]`.
+/// A cursor that writes bytes into a fixed slice and knows how much room is left.
 ///
-/// Each `put` is written whole or not at all. After the first `put` that does not fit, the sink
-/// writes nothing more but keeps counting, so [`finish`](SliceSink::finish) can say how many
-/// bytes were needed. Bytes from the `put`s that fitted before it stay in the buffer; to write
-/// all or nothing, use [`write_to_slice`], which measures first.
+/// Writing more than fits is not an error at the call site (body encoders write through
+/// infallible sinks); the writer stops copying at the first piece that does not fit, keeps
+/// counting what was asked of it, and reports the shortfall from [`SliceWriter::finish`].
+/// A piece is copied whole or not at all, and nothing is copied after the first piece that did
+/// not fit.
 ///
 /// ```
-/// use lucca_auth::form::{BufferTooSmall, ByteSink, SliceSink};
+/// use lucca_auth::form::SliceWriter;
 ///
 /// let mut buf = [0u8; 8];
-/// let mut sink = SliceSink::new(&mut buf);
-/// sink.put(b"grant");
-/// assert_eq!(sink.finish(), Ok(5));
-///
-/// let mut sink = SliceSink::new(&mut buf);
-/// sink.put(b"grant_type");
-/// assert_eq!(sink.finish(), Err(BufferTooSmall { needed: 10, available: 8 }));
+/// let mut out = SliceWriter::new(&mut buf);
+/// out.put(b"grant");
+/// assert_eq!(out.remaining(), 3);
+/// out.put(b"_type");
+/// assert_eq!(out.written(), b"grant");
+/// assert_eq!(out.requested(), 10);
+/// assert_eq!(out.finish().map_err(|e| e.needed), Err(10));
 /// ```
 #[derive(Debug)]
-pub struct SliceSink<'b> {
-    buf: &'b mut [u8],
-    written: usize,
-    needed: usize,
+pub struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    filled: usize,
+    requested: usize,
+    overflowed: bool,
 }
 
-impl<'b> SliceSink<'b> {
-    /// A sink that writes from the start of `buf`.
-    pub fn new(buf: &'b mut [u8]) -> Self {
-        SliceSink {
+impl<'a> SliceWriter<'a> {
+    /// A writer that fills `buf` from its start.
+    #[must_use]
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        SliceWriter {
             buf,
-            written: 0,
-            needed: 0,
+            filled: 0,
+            requested: 0,
+            overflowed: false,
         }
     }
 
-    /// Bytes written into the buffer so far.
-    #[must_use]
-    pub fn written(&self) -> usize {
-        self.written
-    }
-
-    /// Whether every `put` so far fitted.
-    #[must_use]
-    pub fn fits(&self) -> bool {
-        self.written == self.needed
-    }
-
-    /// The number of bytes written, or how many the buffer needed if any `put` did not fit.
-    pub fn finish(self) -> Result<usize, BufferTooSmall> {
-        if self.fits() {
-            Ok(self.written)
-        } else {
-            Err(BufferTooSmall {
-                needed: self.needed,
-                available: self.buf.len(),
-            })
-        }
-    }
-}
-
-impl ByteSink for SliceSink<'_> {
-    fn put(&mut self, bytes: &[u8]) {
-        let overflowed = !self.fits();
-        self.needed = self.needed.saturating_add(bytes.len());
-        if overflowed {
+    /// Appends `bytes` if they fit entirely; otherwise copies nothing, now or later, and
+    /// remembers the shortfall.
+    pub fn put(&mut self, bytes: &[u8]) {
+        self.requested = self.requested.saturating_add(bytes.len());
+        if self.overflowed {
             return;
         }
-        let end = self.written.saturating_add(bytes.len());
-        if let Some(dest) = self.buf.get_mut(self.written..end) {
-            dest.copy_from_slice(bytes);
-            self.written = end;
+        let end = self.filled.saturating_add(bytes.len());
+        match self.buf.get_mut(self.filled..end) {
+            Some(dest) => {
+                dest.copy_from_slice(bytes);
+                self.filled = end;
+            }
+            None => self.overflowed = true,
+        }
+    }
+
+    /// The size of the underlying slice.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// How many more bytes fit (zero once a piece did not fit).
+    #[must_use]
+    pub fn remaining(&self) -> usize {
+        if self.overflowed {
+            0
+        } else {
+            self.buf.len().saturating_sub(self.filled)
+        }
+    }
+
+    /// The bytes written so far.
+    #[must_use]
+    pub fn written(&self) -> &[u8] {
+        self.buf.get(..self.filled).unwrap_or_default()
+    }
+
+    /// The total number of bytes asked for so far, including any that did not fit.
+    #[must_use]
+    pub fn requested(&self) -> usize {
+        self.requested
+    }
+
+    /// Whether some piece did not fit.
+    #[must_use]
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// The number of bytes written, or [`BufferTooSmall`] with the total that was asked for.
+    pub fn finish(self) -> Result<usize, BufferTooSmall> {
+        if self.overflowed {
+            Err(BufferTooSmall {
+                needed: self.requested,
+                available: self.buf.len(),
+            })
+        } else {
+            Ok(self.filled)
+        }
+    }
+}
+
+impl ByteSink for SliceWriter<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        SliceWriter::put(self, bytes);
+    }
+}
+
+impl fmt::Write for SliceWriter<'_> {
+    /// Writes the string's bytes; fails (with [`fmt::Error`]) once the slice is full.
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.put(s.as_bytes());
+        if self.overflowed {
+            Err(fmt::Error)
+        } else {
+            Ok(())
         }
     }
 }
@@ -220,7 +266,7 @@ where
             available: out.len(),
         });
     }
-    let mut sink = SliceSink::new(out);
+    let mut sink = SliceWriter::new(out);
     write(&mut sink);
     sink.finish()
 }
@@ -443,14 +489,14 @@ mod tests {
     }
 
     #[test]
-    fn slice_sink_stops_at_first_overflow_and_counts_needed() {
+    fn slice_writer_stops_at_first_overflow_and_counts_needed() {
         let mut buf = [0u8; 6];
-        let mut sink = SliceSink::new(&mut buf);
+        let mut sink = SliceWriter::new(&mut buf);
         sink.put(b"abcd");
         sink.put(b"efg"); // does not fit: not written, nor is anything after it
         sink.put(b"h");
-        assert_eq!(sink.written(), 4);
-        assert!(!sink.fits());
+        assert_eq!(sink.written(), b"abcd");
+        assert!(sink.overflowed());
         assert_eq!(
             sink.finish(),
             Err(BufferTooSmall {
