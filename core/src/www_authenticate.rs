@@ -420,7 +420,8 @@ impl Cursor<'_> {
 /// Appends the challenges of one field value to `out`. The first auth-param of a challenge is
 /// read with its scheme; every later auth-param (an item that starts `name =`) is added to the
 /// last challenge in `out`, which also continues a challenge from a previous field line (see
-/// [`challenges`]). Auth-params with no challenge before them are dropped.
+/// [`challenges`]). Auth-params with no challenge before them, or after a challenge that has
+/// a `token68` (which cannot also have auth-params), are dropped.
 fn parse_into(value: &[u8], out: &mut Vec<Challenge>) {
     let mut cursor = Cursor {
         bytes: value,
@@ -433,7 +434,7 @@ fn parse_into(value: &[u8], out: &mut Vec<Challenge>) {
         }
         if cursor.at_auth_param() {
             let param = cursor.auth_param();
-            if let Some(last) = out.last_mut() {
+            if let Some(last) = out.last_mut().filter(|last| last.token68.is_none()) {
                 last.params.push(param);
             }
             cursor.finish_item();
@@ -545,6 +546,11 @@ mod tests {
             ),
             (b"Custom abc/+def", vec![ch("Custom", Some("abc/+def"), &[])]),
             (b"Custom abc= , X", vec![ch("Custom", Some("abc="), &[]), ch("X", None, &[])]),
+            // Found by fuzzing: a token68 challenge takes no auth-params after it.
+            (
+                br#"Bearer e, error="invalid_token", Basic x=y"#,
+                vec![ch("Bearer", Some("e"), &[]), ch("Basic", None, &[("x", "y")])],
+            ),
             // Schemes without params separated by commas.
             (
                 b"Basic, Bearer",
