@@ -1,0 +1,40 @@
+//! The subcommands, one module each.
+
+mod demo;
+mod get;
+mod sandbox;
+mod token;
+
+use std::io::Write;
+
+use crate::failure::Failure;
+use crate::options::{Cli, Command};
+use crate::settings::refuse_secret_argument;
+
+/// Runs the subcommand the command line names.
+///
+/// # Errors
+/// The [`Failure`] to report.
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    refuse_secret_argument(&cli.global)?;
+    match cli.command {
+        Command::Token { reveal } => token::run(&cli.global, reveal),
+        Command::Get { path, all_pages } => get::run(&cli.global, &path, all_pages),
+        Command::Sandbox {
+            port,
+            token_lifetime,
+        } => sandbox::run(&cli.global, port, token_lifetime),
+        Command::Demo => demo::run(&cli.global),
+    }
+}
+
+/// Writes `bytes` to stdout and flushes; a closed stdout is an internal failure.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(bytes)
+        .and_then(|()| stdout.flush())
+        .map_err(|error| {
+            Failure::internal(format!("cannot write to standard output: {}", error.kind()))
+        })
+}

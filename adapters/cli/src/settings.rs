@@ -1,0 +1,281 @@
+//! Turns the global options and the environment into a checked client configuration, before
+//! any network traffic: every problem here is a usage error (exit 2).
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use lucca_auth::config::{ApiVersion, ClientAuthMethod, ClientCredentials, LuccaConfig, UserAgent};
+use lucca_auth::endpoint::{TenantHost, TokenEndpoint};
+use lucca_auth::scope::Scopes;
+use lucca_auth::secret::{ClientId, ClientSecret};
+
+use crate::failure::Failure;
+use crate::options::{ClientAuth, GlobalOptions};
+
+/// The environment variable holding the client secret.
+pub const SECRET_VARIABLE: &str = "LUCCA_CLIENT_SECRET";
+
+/// The tenant used by `token` when no host is given: `token` never calls the API, so this
+/// origin is never contacted.
+const UNUSED_TENANT: &str = "https://tenant-not-needed.invalid";
+
+/// The `User-Agent` of the command-line tool.
+const USER_AGENT: &str = concat!("lucca-auth-cli/", env!("CARGO_PKG_VERSION"));
+
+/// Whether a subcommand calls the API (and so needs `--host`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostNeed {
+    /// Only the token endpoint is called.
+    TokenOnly,
+    /// The API is called too.
+    Api,
+}
+
+/// A checked configuration for `token` and `get`.
+#[derive(Debug)]
+pub struct Settings {
+    /// Everything the client is built from (its `Debug` redacts the secret).
+    pub config: LuccaConfig,
+    /// The longest total wait on `Retry-After` and transient failures.
+    pub wait_max: Duration,
+    /// The per-request timeout asked for by the hidden test hook, if any.
+    pub timeout: Option<Duration>,
+}
+
+/// Where the secret comes from, after the flags beat the environment.
+enum SecretSource<'a> {
+    File(&'a Path),
+    Stdin,
+    Environment(OsString),
+}
+
+impl Settings {
+    /// Checks every option; reads the secret last, once everything else is known good.
+    ///
+    /// # Errors
+    /// A usage [`Failure`] naming the first problem found.
+    pub fn resolve(options: &GlobalOptions, need: HostNeed) -> Result<Self, Failure> {
+        refuse_secret_argument(options)?;
+        let client_id = match options.client_id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => ClientId::new(id),
+            Some(_) => return Err(Failure::usage("the client id is empty")),
+            None => {
+                return Err(Failure::usage(
+                    "no client id: pass --client-id or set LUCCA_CLIENT_ID",
+                ));
+            }
+        };
+        let token_endpoint = match options.token_url.as_deref() {
+            Some(url) => TokenEndpoint::parse(url.trim()).map_err(|error| {
+                Failure::usage(format!(
+                    "invalid token URL (--token-url / LUCCA_TOKEN_URL): {error}"
+                ))
+            })?,
+            None => TokenEndpoint::default(),
+        };
+        let tenant = match (options.host.as_deref(), need) {
+            (Some(host), _) => TenantHost::parse(host.trim()).map_err(|error| {
+                Failure::usage(format!("invalid host (--host / LUCCA_HOST): {error}"))
+            })?,
+            (None, HostNeed::Api) => {
+                return Err(Failure::usage(
+                    "no tenant host: pass --host or set LUCCA_HOST (like https://example.ilucca.net)",
+                ));
+            }
+            (None, HostNeed::TokenOnly) => TenantHost::parse(UNUSED_TENANT)
+                .map_err(|error| Failure::internal(format!("placeholder tenant: {error}")))?,
+        };
+        let api_version = match options.api_version.as_deref() {
+            Some(version) => ApiVersion::new(version.trim()).map_err(|error| {
+                Failure::usage(format!(
+                    "invalid API version (--api-version / LUCCA_API_VERSION): {error}"
+                ))
+            })?,
+            None => ApiVersion::default(),
+        };
+        let scopes = parse_scopes(&options.scopes)?;
+        let method = match options.client_auth {
+            None | Some(ClientAuth::Body) => ClientAuthMethod::RequestBody,
+            Some(ClientAuth::Basic) => ClientAuthMethod::HttpBasic,
+        };
+        let user_agent = UserAgent::new(USER_AGENT)
+            .map_err(|error| Failure::internal(format!("user agent: {error}")))?;
+        let timeout = match options.timeout_ms {
+            Some(0) => return Err(Failure::usage("the timeout must be at least 1 ms")),
+            Some(ms) => Some(Duration::from_millis(ms)),
+            None => None,
+        };
+        let secret = read_secret(options)?;
+        let credentials = ClientCredentials::new(client_id, secret).with_method(method);
+        let config = LuccaConfig::new(credentials, tenant)
+            .with_token_endpoint(token_endpoint)
+            .with_scopes(scopes)
+            .with_api_version(api_version)
+            .with_user_agent(user_agent);
+        Ok(Settings {
+            config,
+            wait_max: Duration::from_secs(options.wait_max),
+            timeout,
+        })
+    }
+}
+
+/// The hidden `--client-secret` exists only to say why it is refused, without echoing the
+/// value the way a generic "unexpected argument" error would.
+///
+/// # Errors
+/// A usage [`Failure`] whenever `--client-secret` was given.
+pub fn refuse_secret_argument(options: &GlobalOptions) -> Result<(), Failure> {
+    if options.client_secret_argument.is_some() {
+        return Err(Failure::usage(
+            "the client secret is never accepted as an argument (arguments are visible to \
+             every user of the machine): set LUCCA_CLIENT_SECRET, or use \
+             --client-secret-file PATH or --client-secret-stdin",
+        ));
+    }
+    Ok(())
+}
+
+/// `--scope` values (each possibly space-separated, the environment's too) as one set.
+fn parse_scopes(values: &[String]) -> Result<Scopes, Failure> {
+    let joined = values.join(" ");
+    Scopes::parse_space_separated(&joined)
+        .map_err(|error| Failure::usage(format!("invalid scope (--scope / LUCCA_SCOPE): {error}")))
+}
+
+/// Reads the secret from the one source in force: a flag, else the environment.
+fn read_secret(options: &GlobalOptions) -> Result<ClientSecret, Failure> {
+    let source = match (&options.client_secret_file, options.client_secret_stdin) {
+        (Some(_), true) => {
+            return Err(Failure::usage(
+                "the client secret is given twice: use only one of --client-secret-file and \
+                 --client-secret-stdin",
+            ));
+        }
+        (Some(path), false) => SecretSource::File(path),
+        (None, true) => SecretSource::Stdin,
+        (None, false) => match std::env::var_os(SECRET_VARIABLE) {
+            Some(value) => SecretSource::Environment(value),
+            None => {
+                return Err(Failure::usage(
+                    "no client secret: set LUCCA_CLIENT_SECRET, or use --client-secret-file \
+                     PATH or --client-secret-stdin",
+                ));
+            }
+        },
+    };
+    let (mut secret, origin) = match source {
+        SecretSource::File(path) => {
+            let mut bytes = Vec::new();
+            std::fs::File::open(path)
+                .and_then(|mut file| file.read_to_end(&mut bytes))
+                .map_err(|error| {
+                    Failure::usage(format!(
+                        "cannot read the client secret file {}: {}",
+                        path.display(),
+                        error.kind()
+                    ))
+                })?;
+            (
+                into_text(bytes, "the client secret file")?,
+                "the client secret file",
+            )
+        }
+        SecretSource::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(|error| {
+                    Failure::usage(format!(
+                        "cannot read the client secret from standard input: {}",
+                        error.kind()
+                    ))
+                })?;
+            (into_text(bytes, "standard input")?, "standard input")
+        }
+        SecretSource::Environment(value) => match value.into_string() {
+            Ok(text) => (text, SECRET_VARIABLE),
+            Err(_) => {
+                return Err(Failure::usage(format!(
+                    "{SECRET_VARIABLE} is not valid UTF-8"
+                )));
+            }
+        },
+    };
+    strip_one_line_break(&mut secret);
+    let secret = ClientSecret::new(secret);
+    if secret.secret().is_empty() {
+        return Err(Failure::usage(format!(
+            "the client secret from {origin} is empty"
+        )));
+    }
+    Ok(secret)
+}
+
+/// The bytes as text, moved (not copied) so that the secret lives in one buffer only.
+fn into_text(bytes: Vec<u8>, origin: &str) -> Result<String, Failure> {
+    String::from_utf8(bytes).map_err(|error| {
+        // Wipe the rejected bytes before they are dropped.
+        let mut bytes = error.into_bytes();
+        bytes.iter_mut().for_each(|byte| *byte = 0);
+        Failure::usage(format!(
+            "the client secret from {origin} is not valid UTF-8"
+        ))
+    })
+}
+
+/// Removes one trailing `\n` or `\r\n` in place (files and pipes usually end with one).
+fn strip_one_line_break(text: &mut String) {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_break_is_stripped() {
+        let cases = [
+            ("s3cr3t\n", "s3cr3t"),
+            ("s3cr3t\r\n", "s3cr3t"),
+            ("s3cr3t", "s3cr3t"),
+            ("s3cr3t\n\n", "s3cr3t\n"),
+            (" s3 cr3t \n", " s3 cr3t "),
+            ("\n", ""),
+            ("", ""),
+        ];
+        for (input, expected) in cases {
+            let mut text = input.to_owned();
+            strip_one_line_break(&mut text);
+            assert_eq!(text, expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn scopes_are_joined_and_split() {
+        let cases: &[(&[&str], Result<&str, ()>)] = &[
+            (&[], Ok("")),
+            (&["a"], Ok("a")),
+            (&["a b", "c"], Ok("a b c")),
+            (&["  a  ", "a"], Ok("a")),
+            (&["a\"b"], Err(())),
+            (&["a\tb"], Err(())),
+        ];
+        for (values, expected) in cases {
+            let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+            let result = parse_scopes(&values).map(|s| s.to_space_separated());
+            match expected {
+                Ok(text) => assert_eq!(result.ok().as_deref(), Some(*text), "{values:?}"),
+                Err(()) => assert!(result.is_err(), "{values:?}"),
+            }
+        }
+    }
+}
