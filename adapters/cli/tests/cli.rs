@@ -7,7 +7,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -841,6 +840,78 @@ fn disallowed_scope_is_invalid_scope() {
 }
 
 // ---------------------------------------------------------------------------------------
+// shared cases that concern the CLI
+
+/// Shared case B14: a token endpoint 401 `{"error":"invalid_client"}` is a credential
+/// problem: exit 3, not retryable, exactly one request (no retry, even with --wait-max).
+#[test]
+fn shared_case_b14_invalid_client_is_not_retried() {
+    let server = ScriptedServer::start(include_bytes!("data/B14.http"));
+    let run = Invocation::new(&["token", "--json", "--wait-max", "5"])
+        .env("LUCCA_CLIENT_ID", CLIENT_ID)
+        .env("LUCCA_CLIENT_SECRET", SECRET)
+        .env(
+            "LUCCA_TOKEN_URL",
+            &format!("{}/connect/token", server.origin),
+        )
+        .run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure("invalid_client", None, Some(401), false, None, None)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// Shared case B09: the token request's form body, byte for byte, for a secret with
+/// `+ / = & %` and two scopes.
+#[test]
+fn shared_case_b09_token_request_body() {
+    let case = include_bytes!("data/B09.http");
+    let split = case
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("a head");
+    let expected_body = &case[split + 4..];
+    let answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 77\r\n\r\n\
+        {\"access_token\":\"AT-demo-0001\",\"token_type\":\"Bearer\",\"expires_in\":1800,\"x\":1}";
+    let server = ScriptedServer::start(answer);
+    let run = Invocation::new(&[
+        "token",
+        "--json",
+        "--client-secret-stdin",
+        "--scope",
+        "leaves.readwrite",
+        "--scope",
+        "leave-requests.readonly",
+    ])
+    .env("LUCCA_CLIENT_ID", "demo-integration")
+    .env(
+        "LUCCA_TOKEN_URL",
+        &format!("{}/connect/token", server.origin),
+    )
+    .stdin("Ab+1/c=d&e%f\n")
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let output = format!("{}{}", run.stdout, run.stderr);
+    assert!(!output.contains("Ab+1/c=d&e%f") && !output.contains("AT-demo-0001"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(
+        String::from_utf8_lossy(&request.body),
+        String::from_utf8_lossy(expected_body)
+    );
+    assert_eq!(request.header("content-length"), Some("142"));
+    assert_eq!(
+        request.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(request.header("accept"), Some("application/json"));
+    assert_eq!(request.header("authorization"), None);
+}
+
+// ---------------------------------------------------------------------------------------
 // exit 4: transient
 
 #[test]
@@ -1083,88 +1154,111 @@ fn token_of_another_type_is_unsupported_token_type() {
 // ---------------------------------------------------------------------------------------
 // exit 6: the API refuses even a fresh token
 
-/// A tenant whose API answers 401 `invalid_token` to everything; counts the requests and
-/// the distinct `Authorization` values it saw.
-struct RefusingApi {
-    origin: String,
-    requests: Arc<AtomicU64>,
-    authorizations: Arc<std::sync::Mutex<BTreeSet<String>>>,
+/// A request as a scripted server received it.
+#[derive(Debug, Clone)]
+struct Recorded {
+    /// Header lines (without the request line), as sent.
+    headers: Vec<String>,
+    body: Vec<u8>,
 }
 
-impl RefusingApi {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let origin = format!("http://{}", listener.local_addr().expect("address"));
-        let requests = Arc::new(AtomicU64::new(0));
-        let authorizations = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
-        let (count, seen) = (Arc::clone(&requests), Arc::clone(&authorizations));
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (count, seen) = (Arc::clone(&count), Arc::clone(&seen));
-                thread::spawn(move || refuse(stream, &count, &seen));
-            }
-        });
-        RefusingApi {
-            origin,
-            requests,
-            authorizations,
-        }
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find_map(|line| {
+            let (field, value) = line.split_once(':')?;
+            field.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
     }
 }
 
-/// Answers every request on the connection with 401 until the client closes it.
-fn refuse(stream: TcpStream, count: &AtomicU64, seen: &std::sync::Mutex<BTreeSet<String>>) {
+/// A loopback server that answers every request with the same bytes and records what it
+/// received: an API that always refuses, or a token endpoint replaying a shared case.
+struct ScriptedServer {
+    origin: String,
+    requests: Arc<std::sync::Mutex<Vec<Recorded>>>,
+}
+
+impl ScriptedServer {
+    fn start(answer: &[u8]) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let origin = format!("http://{}", listener.local_addr().expect("address"));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (answer, seen) = (Arc::new(answer.to_vec()), Arc::clone(&requests));
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (answer, seen) = (Arc::clone(&answer), Arc::clone(&seen));
+                thread::spawn(move || serve_connection(stream, &answer, &seen));
+            }
+        });
+        ScriptedServer { origin, requests }
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.requests
+            .lock()
+            .map(|seen| seen.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Answers every request on the connection with `answer` until the client closes it.
+fn serve_connection(stream: TcpStream, answer: &[u8], seen: &std::sync::Mutex<Vec<Recorded>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let Ok(writer) = stream.try_clone() else {
+    let Ok(mut writer) = stream.try_clone() else {
         return;
     };
-    let mut writer = writer;
     let mut reader = BufReader::new(stream);
     loop {
-        let mut length = 0usize;
-        let mut lines = 0;
+        let mut request_line = String::new();
+        match reader.read_line(&mut request_line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let mut headers = Vec::new();
         loop {
             let mut line = String::new();
             match reader.read_line(&mut line) {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
-            lines += 1;
-            let trimmed = line.trim_end();
-            if trimmed.is_empty() && lines > 1 {
+            let line = line.trim_end().to_owned();
+            if line.is_empty() {
                 break;
             }
-            if let Some((name, value)) = trimmed.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                if name.eq_ignore_ascii_case("authorization")
-                    && let Ok(mut seen) = seen.lock()
-                {
-                    seen.insert(value.trim().to_owned());
-                }
-            }
+            headers.push(line);
         }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
+        let mut recorded = Recorded {
+            headers,
+            body: Vec::new(),
+        };
+        let length = recorded
+            .header("content-length")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        recorded.body = vec![0; length];
+        if reader.read_exact(&mut recorded.body).is_err() {
             return;
         }
-        count.fetch_add(1, Ordering::SeqCst);
-        let answer = "HTTP/1.1 401 Unauthorized\r\n\
-                      WWW-Authenticate: Bearer error=\"invalid_token\", error_description=\"token refused\"\r\n\
-                      Content-Type: application/problem+json\r\n\
-                      Content-Length: 50\r\n\r\n\
-                      {\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"x\"}";
-        if writer.write_all(answer.as_bytes()).is_err() {
+        if let Ok(mut seen) = seen.lock() {
+            seen.push(recorded);
+        }
+        if writer.write_all(answer).is_err() {
             return;
         }
     }
 }
 
+/// An API answer of 401 `invalid_token`, whatever the token.
+const REFUSAL: &str = "HTTP/1.1 401 Unauthorized\r\n\
+    WWW-Authenticate: Bearer error=\"invalid_token\", error_description=\"token refused\"\r\n\
+    Content-Type: application/problem+json\r\n\
+    Content-Length: 50\r\n\r\n\
+    {\"title\":\"Unauthorized\",\"status\":401,\"detail\":\"x\"}";
+
 #[test]
 fn api_401_even_with_a_fresh_token_is_invalid_token() {
     let sandbox = sandbox();
-    let api = RefusingApi::start();
+    let api = ScriptedServer::start(REFUSAL.as_bytes());
     let run = Invocation::against(&sandbox, &["get", "/lucca-api/leaves", "--json"])
         .env("LUCCA_HOST", &api.origin)
         .run();
@@ -1184,15 +1278,14 @@ fn api_401_even_with_a_fresh_token_is_invalid_token() {
         )
     );
     // Tried with the first token, then once with a fresh one, and no more.
-    assert_eq!(api.requests.load(Ordering::SeqCst), 2);
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2);
     assert_eq!(sandbox.token_requests_served(), 2);
-    assert_eq!(
-        api.authorizations
-            .lock()
-            .map(|seen| seen.len())
-            .unwrap_or(0),
-        2
-    );
+    let authorizations: BTreeSet<&str> = requests
+        .iter()
+        .filter_map(|request| request.header("authorization"))
+        .collect();
+    assert_eq!(authorizations.len(), 2, "the retry carried a fresh token");
 }
 
 // ---------------------------------------------------------------------------------------
