@@ -1,0 +1,246 @@
+//! The token cache of one scope set ([`TokenSlot`]): a [`TokenMachine`] behind a mutex, a
+//! condition variable for the threads that wait on its one request in flight, and the loop
+//! that drives the machine. And [`TokenInfo`], what a caller learns about the token it got.
+
+use std::fmt;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use lucca_auth::machine::{CachedToken, TokenAction, TokenGeneration, TokenMachine};
+use lucca_auth::scope::Scopes;
+use lucca_auth::secret::AccessToken;
+use lucca_auth::token_response::{TokenError, TransportError, TransportErrorKind};
+
+use crate::clock;
+use crate::error::Error;
+use crate::transport::{TokenHttpRequest, Transport};
+
+/// The token cache entry of one scope set, shared by every client handle for that set.
+pub(crate) struct TokenSlot {
+    machine: Mutex<TokenMachine>,
+    /// Notified whenever the machine's state changes (an answer was fed, a request
+    /// abandoned), so that waiting threads poll it again.
+    changed: Condvar,
+    /// The scopes asked for, to tell what was not granted.
+    requested: Scopes,
+}
+
+impl fmt::Debug for TokenSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSlot")
+            .field("requested", &self.requested)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Abandons the in-flight request if the sending thread unwinds before feeding its answer,
+/// so that other threads do not wait for it forever.
+struct InFlight<'s> {
+    slot: &'s TokenSlot,
+    id: Option<lucca_auth::machine::TokenRequestId>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            self.slot.lock().abandon(id);
+            self.slot.changed.notify_all();
+        }
+    }
+}
+
+impl TokenSlot {
+    pub(crate) fn new(machine: TokenMachine) -> Self {
+        TokenSlot {
+            requested: machine.client().scopes.clone(),
+            machine: Mutex::new(machine),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// The machine. A panic in another thread while it held the lock leaves the machine in
+    /// a consistent state (every method of it is a single update), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, TokenMachine> {
+        self.machine.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Drives the machine until it hands out a token, then runs `use_token` on it (under the
+    /// lock: keep it short).
+    ///
+    /// At most one thread sends the token request, without holding the lock; the others
+    /// wait on the condition variable, or use the current token while it is still valid. A
+    /// backoff (after a failure, or a `Retry-After`) is waited out if it ends within
+    /// `wait_max` of the call; otherwise the failure that caused it is returned.
+    pub(crate) fn with_token<R>(
+        &self,
+        transport: &Transport,
+        wait_max: Duration,
+        use_token: impl FnOnce(&CachedToken, &Scopes) -> R,
+    ) -> Result<R, Error> {
+        let deadline = clock::now() + wait_max;
+        let mut machine = self.lock();
+        loop {
+            let now = clock::now();
+            let id = match machine.poll(now) {
+                TokenAction::Use(token) => return Ok(use_token(token, &self.requested)),
+                TokenAction::Send(id) => id,
+                TokenAction::AwaitInFlight => {
+                    machine = self
+                        .changed
+                        .wait(machine)
+                        .unwrap_or_else(PoisonError::into_inner);
+                    continue;
+                }
+                TokenAction::WaitUntil { until, last_error } => {
+                    if until > deadline {
+                        return Err(Error::Token(last_error.cloned().unwrap_or_else(|| {
+                            TokenError::Transport(
+                                TransportError::new(TransportErrorKind::Other)
+                                    .with_detail("the token endpoint is backing off"),
+                            )
+                        })));
+                    }
+                    machine = self
+                        .changed
+                        .wait_timeout(machine, until - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0;
+                    continue;
+                }
+                TokenAction::Halted(error) => return Err(Error::Token(error.clone())),
+                _ => {
+                    return Err(Error::Token(TokenError::Transport(
+                        TransportError::new(TransportErrorKind::Other)
+                            .with_detail("unexpected token state"),
+                    )));
+                }
+            };
+            let request = TokenHttpRequest::new(
+                &machine.token_request(),
+                machine.policy().response.max_body_len,
+            );
+            drop(machine);
+            let mut in_flight = InFlight {
+                slot: self,
+                id: Some(id),
+            };
+            let answer = transport.token_exchange(&request);
+            drop(request);
+            machine = self.lock();
+            in_flight.id = None;
+            let now = clock::now();
+            match answer {
+                Ok(response) => {
+                    response.with_view(|view| machine.handle_token_response(now, id, view));
+                }
+                Err(error) => {
+                    machine.handle_transport_error(now, id, error);
+                }
+            }
+            self.changed.notify_all();
+        }
+    }
+
+    /// Drops the token of `generation` after the API refused it (the machine keeps a newer
+    /// one another thread may already have fetched).
+    pub(crate) fn invalidate(&self, generation: TokenGeneration) {
+        self.lock().invalidate(generation);
+    }
+}
+
+/// An access token handed out by [`LuccaClient::token`](crate::LuccaClient::token), with
+/// what the server said about it.
+///
+/// `Debug` shows everything but the token itself.
+#[derive(Clone)]
+pub struct TokenInfo {
+    access_token: AccessToken,
+    generation: TokenGeneration,
+    granted: Scopes,
+    requested: Scopes,
+    expires_in: Option<Duration>,
+    usable_until: std::time::Instant,
+    token_type_missing: bool,
+}
+
+impl TokenInfo {
+    pub(crate) fn new(token: &CachedToken, requested: &Scopes) -> Self {
+        TokenInfo {
+            access_token: token.access_token().clone(),
+            generation: token.generation(),
+            granted: token.granted().clone(),
+            requested: requested.clone(),
+            expires_in: (!token.expires_in_missing()).then(|| token.lifetime()),
+            usable_until: clock::to_std(token.usable_until()),
+            token_type_missing: token.token_type_missing(),
+        }
+    }
+
+    /// The access token. Its `Debug` is redacted; read it with
+    /// [`AccessToken::secret`], which whoever holds it can use to call the API as your
+    /// integration until it expires.
+    #[must_use]
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+
+    /// Which token of this client's scope set this is (1 for the first, increasing with each
+    /// token issued).
+    #[must_use]
+    pub fn generation(&self) -> TokenGeneration {
+        self.generation
+    }
+
+    /// The scopes the token carries: the server's `scope` member, or the requested scopes
+    /// when it sent none (RFC 6749 §5.1).
+    #[must_use]
+    pub fn granted(&self) -> &Scopes {
+        &self.granted
+    }
+
+    /// The scopes requested for this client's scope set.
+    #[must_use]
+    pub fn requested(&self) -> &Scopes {
+        &self.requested
+    }
+
+    /// The requested scopes the server did not grant (servers drop unknown scopes silently).
+    #[must_use]
+    pub fn not_granted(&self) -> Scopes {
+        self.requested.difference(&self.granted)
+    }
+
+    /// The lifetime the server stated in `expires_in` (clamped to one year); `None` when it
+    /// sent none (the configured default lifetime then applies).
+    #[must_use]
+    pub fn expires_in(&self) -> Option<Duration> {
+        self.expires_in
+    }
+
+    /// The token is handed out only strictly before this instant: the server's lifetime,
+    /// counted from when the request was sent, minus a safety margin.
+    #[must_use]
+    pub fn usable_until(&self) -> std::time::Instant {
+        self.usable_until
+    }
+
+    /// Whether the server omitted `token_type` (the token is used as a Bearer token).
+    #[must_use]
+    pub fn token_type_missing(&self) -> bool {
+        self.token_type_missing
+    }
+}
+
+impl fmt::Debug for TokenInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenInfo")
+            .field("access_token", &self.access_token)
+            .field("generation", &self.generation)
+            .field("granted", &self.granted)
+            .field("requested", &self.requested)
+            .field("expires_in", &self.expires_in)
+            .field("usable_until", &self.usable_until)
+            .field("token_type_missing", &self.token_type_missing)
+            .finish()
+    }
+}
