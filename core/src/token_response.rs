@@ -1015,7 +1015,7 @@ fn redact_in(text: &mut String, forms: &[String]) {
 #[derive(Default)]
 struct Members {
     access_token: Option<Result<AccessToken, InvalidResponseReason>>,
-    token_type: Option<Value>,
+    token_type: Option<TokenTypeMember>,
     expires_in: Option<Value>,
     scope: Option<Value>,
     /// A non-empty string `error` member.
@@ -1054,16 +1054,15 @@ impl Members {
             .access_token
             .ok_or(invalid(InvalidResponseReason::MissingAccessToken))?
             .map_err(invalid)?;
-        let token_type_missing = match &self.token_type {
-            None | Some(Value::Null) => true,
-            Some(Value::Str(s)) if s.is_empty() => true,
-            Some(Value::Str(s)) if s.eq_ignore_ascii_case("bearer") => false,
-            Some(Value::Str(s)) => {
-                return Err(TokenError::UnsupportedTokenType {
-                    token_type: sanitize(s, TOKEN_TYPE_MAX_CHARS),
-                });
+        let token_type_missing = match self.token_type {
+            None | Some(TokenTypeMember::Missing) => true,
+            Some(TokenTypeMember::Bearer) => false,
+            Some(TokenTypeMember::Unsupported(token_type)) => {
+                return Err(TokenError::UnsupportedTokenType { token_type });
             }
-            Some(_) => return Err(invalid(InvalidResponseReason::InvalidTokenType)),
+            Some(TokenTypeMember::NotString) => {
+                return Err(invalid(InvalidResponseReason::InvalidTokenType));
+            }
         };
         let expires_in = match self.expires_in {
             None | Some(Value::Null) => None,
@@ -1282,6 +1281,67 @@ impl<'de> Deserialize<'de> for Key {
             }
         }
         deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The `token_type` member, classified as it is read so that the usual `"Bearer"` is never
+/// copied (one allocation less per token answer).
+enum TokenTypeMember {
+    /// `bearer` in any case.
+    Bearer,
+    /// `null` or the empty string: taken as Bearer, flagged as missing.
+    Missing,
+    /// Any other type, sanitized for the error that reports it.
+    Unsupported(String),
+    /// Not a string.
+    NotString,
+}
+
+impl<'de> Deserialize<'de> for TokenTypeMember {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TokenTypeVisitor;
+        impl<'de> Visitor<'de> for TokenTypeVisitor {
+            type Value = TokenTypeMember;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a token type")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TokenTypeMember, E> {
+                Ok(if v.is_empty() {
+                    TokenTypeMember::Missing
+                } else if v.eq_ignore_ascii_case("bearer") {
+                    TokenTypeMember::Bearer
+                } else {
+                    TokenTypeMember::Unsupported(sanitize(v, TOKEN_TYPE_MAX_CHARS))
+                })
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::Missing)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::Missing)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::NotString)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::NotString)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::NotString)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<TokenTypeMember, E> {
+                Ok(TokenTypeMember::NotString)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TokenTypeMember, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(TokenTypeMember::NotString)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TokenTypeMember, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(TokenTypeMember::NotString)
+            }
+        }
+        deserializer.deserialize_any(TokenTypeVisitor)
     }
 }
 
