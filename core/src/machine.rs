@@ -123,6 +123,7 @@ pub struct CachedToken {
     granted: Scopes,
     token_type_missing: bool,
     expires_in_missing: bool,
+    scope_missing: bool,
 }
 
 impl CachedToken {
@@ -173,6 +174,13 @@ impl CachedToken {
     #[must_use]
     pub fn token_type_missing(&self) -> bool {
         self.token_type_missing
+    }
+
+    /// Whether the server sent no usable `scope` member, so that [`granted`](Self::granted)
+    /// holds the requested scopes (RFC 6749 §5.1).
+    #[must_use]
+    pub fn scope_missing(&self) -> bool {
+        self.scope_missing
     }
 
     /// Whether the server omitted `expires_in` (the default lifetime applies).
@@ -416,6 +424,7 @@ impl TokenMachine {
                 TokenError::InvalidResponse(InvalidResponseReason::ExpiredOnArrival),
             );
         }
+        let scope_missing = parsed.granted_scopes().is_none();
         let granted = parsed
             .granted_scopes()
             .cloned()
@@ -425,6 +434,7 @@ impl TokenMachine {
         self.current = Some(CachedToken {
             token_type_missing: parsed.token_type_missing(),
             expires_in_missing: parsed.expires_in().is_none(),
+            scope_missing,
             access_token: parsed.into_access_token(),
             generation,
             sent_at,
@@ -567,6 +577,7 @@ impl TokenMachine {
             granted: snapshot.granted,
             token_type_missing: false,
             expires_in_missing: false,
+            scope_missing: false,
         });
         Some(generation)
     }
@@ -593,7 +604,7 @@ impl TokenMachine {
     }
 
     fn fail(&mut self, now: Instant, mut error: TokenError) -> TokenOutcome {
-        error.redact(self.client.credentials.secret().secret());
+        error.redact(&self.client.credentials);
         self.failures = self.failures.saturating_add(1);
         let exponent = self.failures.saturating_sub(1).min(20);
         let backoff = self

@@ -285,6 +285,17 @@ impl ByteSink for AsciiString {
     }
 }
 
+/// `input` in standard base64 with padding, for the error redaction that looks for an echoed
+/// Basic credential.
+pub(crate) fn base64_string(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len().div_ceil(3) * 4);
+    let mut encoder = Base64::new(&mut out);
+    encoder.put(input);
+    encoder.finish();
+    drop(encoder);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The standard base64 alphabet (RFC 4648 §4).
 const BASE64_ALPHABET: &[u8; 64] =
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

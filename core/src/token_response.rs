@@ -49,6 +49,7 @@ use core::time::Duration;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::config::ClientCredentials;
 use crate::response::HttpResponse;
 use crate::retry_after::retry_after_delay;
 use crate::scope::Scopes;
@@ -290,14 +291,15 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    /// Removes `secret` from every text this error carries (body excerpt, OAuth description
-    /// and URI, transport detail): literally, percent-encoded (`%20` and `+` forms, either
-    /// hex case), JSON-escaped, and a trailing fragment of 4 or more characters where an
-    /// excerpt was cut in the middle of it. A server or proxy that echoes the request can
-    /// otherwise put the client secret into an error message. The token machine does this
-    /// with the client secret for every failure it reports.
-    pub fn redact(&mut self, secret: &str) {
-        let forms = secret_forms(secret);
+    /// Removes the client secret from every text this error carries (body excerpt, OAuth
+    /// description and URI, transport detail): literally, percent-encoded (`%20` and `+`
+    /// forms, either hex case), JSON-escaped, inside an echoed HTTP Basic credential (the
+    /// base64 of `id:secret`, encoded or not), and a trailing fragment of 4 or more characters
+    /// where a text was cut in the middle of one of those. A server or proxy that echoes the
+    /// request can otherwise put the secret into an error message. The token machine does
+    /// this for every failure it reports.
+    pub fn redact(&mut self, credentials: &ClientCredentials) {
+        let forms = secret_forms(credentials);
         let texts: [Option<&mut String>; 2] = match self {
             TokenError::OAuth(error) => [error.description.as_mut(), error.uri.as_mut()],
             TokenError::UnexpectedStatus { excerpt, .. } => [Some(excerpt), None],
@@ -962,14 +964,23 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 /// The shortest tail of a secret worth cutting from the end of a text.
 const MIN_REDACTED_FRAGMENT: usize = 4;
 
-/// Every form in which `secret` may be echoed back in a text.
-fn secret_forms(secret: &str) -> Vec<String> {
+/// Every form in which the client secret may be echoed back in a text.
+fn secret_forms(credentials: &ClientCredentials) -> Vec<String> {
+    let secret = credentials.secret().secret();
     let mut forms = Vec::new();
     if secret.is_empty() {
         return forms;
     }
     let mut percent = String::new();
     crate::form::encode_to_string(secret.as_bytes(), &mut percent);
+    let mut basic = String::new();
+    crate::form::encode_to_string(credentials.id().as_str().as_bytes(), &mut basic);
+    basic.push(':');
+    basic.push_str(&percent);
+    let basic = crate::token_request::base64_string(basic.as_bytes());
+    let basic_unencoded = crate::token_request::base64_string(
+        alloc::format!("{}:{}", credentials.id().as_str(), secret).as_bytes(),
+    );
     let plus = percent.replace("%20", "+");
     let json = serde_json::to_string(secret).unwrap_or_default();
     let json = json
@@ -983,6 +994,12 @@ fn secret_forms(secret: &str) -> Vec<String> {
             if !candidate.is_empty() && !forms.contains(&candidate) {
                 forms.push(candidate);
             }
+        }
+    }
+    // Base64 is case-sensitive: no lower-case variant.
+    for candidate in [basic, basic_unencoded] {
+        if !forms.contains(&candidate) {
+            forms.push(candidate);
         }
     }
     // Longest first, so a form is never half-replaced by a shorter one it contains.
@@ -2385,7 +2402,38 @@ mod tests {
 #[cfg(test)]
 mod redact_tests {
     use super::*;
+    use alloc::format;
     use alloc::string::ToString;
+
+    fn credentials(secret: &str) -> ClientCredentials {
+        ClientCredentials::new(
+            crate::secret::ClientId::new("app id"),
+            crate::secret::ClientSecret::new(secret),
+        )
+    }
+
+    #[test]
+    fn redact_removes_an_echoed_basic_credential_whole_or_cut() {
+        // base64("app%20id:p4ss%20w0rd") and base64("app id:p4ss w0rd").
+        let encoded = "YXBwJTIwaWQ6cDRzcyUyMHcwcmQ=";
+        let plain = "YXBwIGlkOnA0c3MgdzByZA==";
+        let cases = [
+            (
+                format!("Authorization: Basic {encoded} refused"),
+                "Authorization: Basic [redacted] refused",
+            ),
+            (format!("got Basic {plain}"), "got Basic [redacted]"),
+            (
+                format!("cut: Basic {}…", &encoded[..12]),
+                "cut: Basic [redacted]",
+            ),
+        ];
+        for (excerpt, expected) in cases {
+            let mut error = unexpected(&excerpt);
+            error.redact(&credentials("p4ss w0rd"));
+            assert_eq!(error, unexpected(expected), "{excerpt}");
+        }
+    }
 
     fn unexpected(excerpt: &str) -> TokenError {
         TokenError::UnexpectedStatus {
@@ -2407,7 +2455,7 @@ mod redact_tests {
         ];
         for (excerpt, expected) in cases {
             let mut error = unexpected(excerpt);
-            error.redact("p4ss w0rd/é");
+            error.redact(&credentials("p4ss w0rd/é"));
             assert_eq!(error, unexpected(expected), "{excerpt}");
         }
     }
@@ -2421,7 +2469,7 @@ mod redact_tests {
             status: 401,
             retry_after: None,
         });
-        error.redact("\"q\"");
+        error.redact(&credentials("\"q\""));
         let TokenError::OAuth(oauth) = &error else {
             panic!("still OAuth");
         };
@@ -2433,7 +2481,7 @@ mod redact_tests {
         let mut transport = TokenError::Transport(
             TransportError::new(TransportErrorKind::Io).with_detail("sent hunter22"),
         );
-        transport.redact("hunter22");
+        transport.redact(&credentials("hunter22"));
         assert!(!transport.to_string().contains("hunter22"));
     }
 }

@@ -224,6 +224,7 @@ fn b08_granted_scopes_differ_from_requested() {
     );
     let token = machine.current().expect("token");
     assert_eq!(token.granted().to_space_separated(), "leaves.readwrite");
+    assert!(!token.scope_missing());
     assert_eq!(
         machine
             .client()
@@ -241,6 +242,10 @@ fn absent_scope_means_the_requested_scopes() {
     assert_eq!(
         machine.current().map(|t| t.granted().to_space_separated()),
         Some(String::from("leaves.readwrite leave-requests.readonly"))
+    );
+    assert_eq!(
+        machine.current().map(CachedToken::scope_missing),
+        Some(true)
     );
 }
 
