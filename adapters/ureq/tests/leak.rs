@@ -245,12 +245,8 @@ fn secret_and_tokens_never_appear_in_errors_or_debug_output() {
 }
 
 /// A token endpoint that echoes the HTTP Basic `Authorization` value in its error
-/// description. Ignored: the core's `TokenError::redact` (called by the token machine) knows
-/// the secret's literal, percent-encoded and JSON forms but not the Basic base64 of
-/// `enc(id):enc(secret)`, so the description keeps it. To enable once the core redacts that
-/// form too.
+/// description: the core's `TokenError::redact` (called by the token machine) removes it.
 #[test]
-#[ignore = "core gap: TokenError::redact does not redact the Basic base64 credential"]
 fn an_echoed_basic_credential_is_redacted() {
     let forms = secret_forms();
     let sandbox =
