@@ -77,6 +77,7 @@ pub mod endpoint;
 pub mod form;
 pub mod http_date;
 pub mod machine;
+pub mod pacer;
 pub mod pagination;
 pub mod problem;
 pub mod response;
