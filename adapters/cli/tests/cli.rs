@@ -316,6 +316,14 @@ fn token_json_scope_is_null_when_the_server_sends_none() {
     let revealed = Invocation::against(&sandbox, &["token", "--json", "--reveal"]).run();
     assert_eq!(revealed.code, 0, "{revealed:?}");
     assert_eq!(revealed.stdout_json()["access_token"], FIXED_TOKEN);
+    // Scopes were requested and the server named none: still `null`, not the requested set.
+    let scoped =
+        Invocation::against(&sandbox, &["token", "--json", "--scope", "leaves.readonly"]).run();
+    assert_eq!(scoped.code, 0, "{scoped:?}");
+    assert_eq!(
+        scoped.stdout_json(),
+        json!({"token_type": "Bearer", "expires_in": 600, "scope": null, "not_granted": []})
+    );
 }
 
 #[test]
@@ -466,6 +474,33 @@ fn get_all_pages_prints_every_item_as_a_json_line() {
     assert_eq!(ids, (1..=25).collect::<Vec<u64>>());
     assert_eq!(sandbox.api_requests("/lucca-api/leaves"), 3);
     assert_eq!(sandbox.token_requests_served(), 1);
+}
+
+#[test]
+fn get_all_pages_into_a_closed_pipe_stops_quietly_with_exit_0() {
+    let sandbox = sandbox();
+    let mut command = Command::new(BINARY);
+    for variable in VARIABLES {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .args(["get", "/lucca-api/leaves?limit=1", "--all-pages"])
+        .env("LUCCA_CLIENT_ID", CLIENT_ID)
+        .env("LUCCA_CLIENT_SECRET", SECRET)
+        .env("LUCCA_TOKEN_URL", sandbox.token_url())
+        .env("LUCCA_HOST", sandbox.api_base())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // The reader goes away before the first line is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("the binary ends");
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    // It stopped at the first page instead of fetching all 25.
+    assert_eq!(sandbox.api_requests("/lucca-api/leaves"), 1);
 }
 
 // ---------------------------------------------------------------------------------------

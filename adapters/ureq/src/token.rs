@@ -161,6 +161,7 @@ pub struct TokenInfo {
     expires_in: Option<Duration>,
     usable_until: std::time::Instant,
     token_type_missing: bool,
+    scope_missing: bool,
 }
 
 impl TokenInfo {
@@ -173,6 +174,7 @@ impl TokenInfo {
             expires_in: (!token.expires_in_missing()).then(|| token.lifetime()),
             usable_until: clock::to_std(token.usable_until()),
             token_type_missing: token.token_type_missing(),
+            scope_missing: token.scope_missing(),
         }
     }
 
@@ -228,6 +230,13 @@ impl TokenInfo {
     #[must_use]
     pub fn token_type_missing(&self) -> bool {
         self.token_type_missing
+    }
+
+    /// Whether the server named no granted scopes (no usable `scope` member), so that
+    /// [`granted`](Self::granted) holds the requested scopes.
+    #[must_use]
+    pub fn scope_missing(&self) -> bool {
+        self.scope_missing
     }
 }
 

@@ -28,13 +28,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Writes `bytes` to stdout and flushes; a closed stdout is an internal failure.
+/// Writes `bytes` to stdout and flushes. When the reader has gone (`lucca-auth get … | head`),
+/// the process ends at once with exit 0, quietly, as Unix filters do: nobody wants the rest.
+/// Any other write failure is an internal failure.
 fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(bytes)
-        .and_then(|()| stdout.flush())
-        .map_err(|error| {
-            Failure::internal(format!("cannot write to standard output: {}", error.kind()))
-        })
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(error) => Err(Failure::internal(format!(
+            "cannot write to standard output: {}",
+            error.kind()
+        ))),
+    }
 }

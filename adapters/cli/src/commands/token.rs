@@ -33,12 +33,9 @@ pub fn run(options: &GlobalOptions, reveal: bool) -> Result<(), Failure> {
         .token()
         .map_err(|error| failure_from_client_error(&error))?;
 
-    // The adapter reports the effective scopes (the server's `scope`, else the requested
-    // ones) without saying whether the server sent one. An empty effective set can only mean
-    // that nothing was requested and the server said nothing: that is `null`.
-    let granted: Option<Vec<&str>> = Some(info.granted())
-        .filter(|scopes| !scopes.is_empty())
-        .map(|scopes| scopes.iter().map(|scope| scope.as_str()).collect());
+    // `scope` is what the server said it granted: `null` when it named none.
+    let granted: Option<Vec<&str>> = (!info.scope_missing())
+        .then(|| info.granted().iter().map(|scope| scope.as_str()).collect());
     let not_granted_set = info.not_granted();
     let not_granted: Vec<&str> = not_granted_set.iter().map(|scope| scope.as_str()).collect();
     let access_token = reveal.then(|| info.access_token().secret());
