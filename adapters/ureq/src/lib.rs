@@ -89,6 +89,7 @@ mod error;
 mod pager;
 mod request;
 mod retry;
+pub mod shared;
 mod token;
 mod transport;
 
@@ -107,6 +108,7 @@ pub use lucca_auth;
 pub use pager::Pager;
 pub use request::{ApiResponse, RequestBuilder};
 pub use retry::RetryPolicy;
+pub use shared::{SharedRatePacer, SharedTokenStore};
 pub use token::TokenInfo;
 pub use ureq;
 
@@ -133,17 +135,22 @@ struct Shared {
     api_headers: Vec<(HeaderName, HeaderValue)>,
     /// One token cache per scope set (set equality: order does not matter).
     slots: Mutex<HashMap<Scopes, Arc<TokenSlot>>>,
+    /// The fleet's token store, if any.
+    store: Option<Arc<dyn SharedTokenStore>>,
+    /// The fleet's rate pacer, if any.
+    pacer: Option<Arc<dyn SharedRatePacer>>,
 }
 
 impl Shared {
     /// The token cache of `scopes`, created on first use.
     fn slot(&self, scopes: &Scopes) -> Arc<TokenSlot> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(
-            slots.entry(scopes.clone()).or_insert_with(|| {
-                Arc::new(TokenSlot::new(self.config.token_machine(scopes.clone())))
-            }),
-        )
+        Arc::clone(slots.entry(scopes.clone()).or_insert_with(|| {
+            Arc::new(TokenSlot::new(
+                self.config.token_machine(scopes.clone()),
+                self.store.clone(),
+            ))
+        }))
     }
 }
 
@@ -204,6 +211,8 @@ impl LuccaClient {
             retry_policy: None,
             wait_max: Duration::ZERO,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            store: None,
+            pacer: None,
         }
     }
 
@@ -369,6 +378,8 @@ pub struct LuccaClientBuilder {
     retry_policy: Option<RetryPolicy>,
     wait_max: Duration,
     max_response_body: usize,
+    store: Option<Arc<dyn SharedTokenStore>>,
+    pacer: Option<Arc<dyn SharedRatePacer>>,
 }
 
 impl fmt::Debug for LuccaClientBuilder {
@@ -380,6 +391,8 @@ impl fmt::Debug for LuccaClientBuilder {
             .field("retry_policy", &self.retry_policy)
             .field("wait_max", &self.wait_max)
             .field("max_response_body", &self.max_response_body)
+            .field("shared_store", &self.store)
+            .field("shared_pacer", &self.pacer)
             .finish()
     }
 }
@@ -428,6 +441,22 @@ impl LuccaClientBuilder {
         self
     }
 
+    /// Shares tokens with other processes through `store` (see [`shared`]): when a token is
+    /// due, the client adopts the fleet's newer one, or fetches it under the fleet's lease
+    /// while the others wait. Default: none, the client fetches its own tokens.
+    pub fn shared_store(mut self, store: impl SharedTokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Paces API requests with `pacer` (see [`shared`]): every attempt waits for a slot of
+    /// the tenant's budget, and a 429's `Retry-After` holds back everyone sharing it.
+    /// Default: none, requests are not paced.
+    pub fn shared_pacer(mut self, pacer: impl SharedRatePacer + 'static) -> Self {
+        self.pacer = Some(Arc::new(pacer));
+        self
+    }
+
     /// The client, with a token cache for the configuration's default scopes.
     #[must_use]
     pub fn build(self) -> LuccaClient {
@@ -470,6 +499,8 @@ impl LuccaClientBuilder {
             max_response_body: self.max_response_body,
             api_headers,
             slots: Mutex::new(HashMap::new()),
+            store: self.store,
+            pacer: self.pacer,
             config: self.config,
         });
         LuccaClient {

@@ -210,6 +210,9 @@ impl LuccaClient {
         let mut budget = RetryBudget::new(shared.retry_policy.as_ref().filter(|_| idempotent));
         let mut attempt = ApiAttempt::First;
         loop {
+            if let Some(pacer) = &shared.pacer {
+                crate::shared::pace(pacer.as_ref(), &shared.config.tenant);
+            }
             let (authorization, generation) =
                 self.slot
                     .with_token(&shared.transport, shared.wait_max, |token, _| {
@@ -267,6 +270,9 @@ impl LuccaClient {
                     });
                 }
                 ApiResponseClass::RateLimited { retry_after } => {
+                    if let (Some(pacer), Some(delay)) = (&shared.pacer, retry_after) {
+                        pacer.handle_retry_after(&shared.config.tenant, delay);
+                    }
                     match budget.next_delay(retry_after) {
                         Some(delay) => thread::sleep(delay),
                         None => return Err(Error::RateLimited { retry_after }),

@@ -3,16 +3,20 @@
 //! that drives the machine. And [`TokenInfo`], what a caller learns about the token it got.
 
 use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use lucca_auth::machine::{CachedToken, TokenAction, TokenGeneration, TokenMachine};
+use lucca_auth::machine::{
+    CachedToken, TokenAction, TokenClient, TokenGeneration, TokenMachine, TokenOutcome,
+    TokenRequestId,
+};
 use lucca_auth::scope::Scopes;
 use lucca_auth::secret::AccessToken;
 use lucca_auth::token_response::{TokenError, TransportError, TransportErrorKind};
 
 use crate::clock;
 use crate::error::Error;
+use crate::shared::{self, LeaseAttempt, SharedToken, SharedTokenStore};
 use crate::transport::{TokenHttpRequest, Transport};
 
 /// The token cache entry of one scope set, shared by every client handle for that set.
@@ -23,6 +27,16 @@ pub(crate) struct TokenSlot {
     changed: Condvar,
     /// The scopes asked for, to tell what was not granted.
     requested: Scopes,
+    /// The fleet's token store, with the client it is asked about.
+    shared: Option<(Arc<dyn SharedTokenStore>, TokenClient)>,
+}
+
+/// What the thread chosen to fetch does, after asking the shared store.
+enum Fetch {
+    /// A token from the store was imported: no token request.
+    Adopted,
+    /// Send the token request, holding this lease if the store gave one.
+    Send(Option<shared::Lease>),
 }
 
 impl fmt::Debug for TokenSlot {
@@ -37,7 +51,7 @@ impl fmt::Debug for TokenSlot {
 /// so that other threads do not wait for it forever.
 struct InFlight<'s> {
     slot: &'s TokenSlot,
-    id: Option<lucca_auth::machine::TokenRequestId>,
+    id: Option<TokenRequestId>,
 }
 
 impl Drop for InFlight<'_> {
@@ -50,9 +64,10 @@ impl Drop for InFlight<'_> {
 }
 
 impl TokenSlot {
-    pub(crate) fn new(machine: TokenMachine) -> Self {
+    pub(crate) fn new(machine: TokenMachine, store: Option<Arc<dyn SharedTokenStore>>) -> Self {
         TokenSlot {
             requested: machine.client().scopes.clone(),
+            shared: store.map(|store| (store, machine.client().clone())),
             machine: Mutex::new(machine),
             changed: Condvar::new(),
         }
@@ -124,21 +139,88 @@ impl TokenSlot {
                 slot: self,
                 id: Some(id),
             };
+            let lease = match self.ask_shared_store(id) {
+                Fetch::Adopted => {
+                    in_flight.id = None;
+                    machine = self.lock();
+                    continue;
+                }
+                Fetch::Send(lease) => lease,
+            };
             let answer = transport.token_exchange(&request);
             drop(request);
             machine = self.lock();
             in_flight.id = None;
             let now = clock::now();
-            match answer {
+            let outcome = match answer {
                 Ok(response) => {
-                    response.with_view(|view| machine.handle_token_response(now, id, view));
+                    response.with_view(|view| machine.handle_token_response(now, id, view))
                 }
-                Err(error) => {
-                    machine.handle_transport_error(now, id, error);
-                }
-            }
+                Err(error) => machine.handle_transport_error(now, id, error),
+            };
             self.changed.notify_all();
+            if let (Some((store, client)), Some(lease)) = (&self.shared, lease) {
+                let fresh = match outcome {
+                    TokenOutcome::Issued(_) => machine
+                        .current()
+                        .map(|token| SharedToken::from_cached(token, now)),
+                    _ => None,
+                };
+                drop(machine);
+                match fresh {
+                    Some(token) => store.publish(client, &token, lease),
+                    None => store.release(client, lease),
+                }
+                machine = self.lock();
+            }
         }
+    }
+
+    /// With a shared store, asked by the thread that holds request `id` (the slot unlocked):
+    /// adopt the fleet's token if it has a better one, else fetch under the fleet's lease
+    /// (waiting while another worker holds it), or alone when the store is unavailable. See
+    /// [`shared`](crate::shared) for the steps.
+    fn ask_shared_store(&self, id: TokenRequestId) -> Fetch {
+        let Some((store, client)) = &self.shared else {
+            return Fetch::Send(None);
+        };
+        loop {
+            if self.adopt_from(store.as_ref(), client, id) {
+                return Fetch::Adopted;
+            }
+            match store.try_lease(client) {
+                LeaseAttempt::Acquired(lease) => {
+                    // A token published between the load and the lease is adopted too.
+                    if self.adopt_from(store.as_ref(), client, id) {
+                        store.release(client, lease);
+                        return Fetch::Adopted;
+                    }
+                    return Fetch::Send(Some(lease));
+                }
+                LeaseAttempt::Busy => store.wait(client),
+                _ => return Fetch::Send(None),
+            }
+        }
+    }
+
+    /// Loads the store's token and imports it if it beats the machine's; then request `id`
+    /// is abandoned and the waiting threads are woken. Returns whether it was imported.
+    fn adopt_from(
+        &self,
+        store: &dyn SharedTokenStore,
+        client: &TokenClient,
+        id: TokenRequestId,
+    ) -> bool {
+        let Some(token) = store.load(client) else {
+            return false;
+        };
+        let mut machine = self.lock();
+        if shared::adopt(&mut machine, clock::now(), token).is_none() {
+            return false;
+        }
+        machine.abandon(id);
+        self.changed.notify_all();
+        true
     }
 
     /// Drops the token of `generation` after the API refused it (the machine keeps a newer
