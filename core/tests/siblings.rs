@@ -1,6 +1,8 @@
 //! Siblings of the shared cases for kinds of fault the in-module tables do not cover yet,
-//! as whole HTTP/1.1 responses (`tests/data/SNN-*.http`) read by the codec and parsed by
-//! `parse_token_response`, with their exact expected values.
+//! as whole HTTP/1.1 responses (`tests/data/siblings/SNN-*.http`) read by the codec (whole,
+//! split at every byte, and byte by byte, with the same result) and parsed by
+//! `parse_token_response`, with their exact expected values. (They sit in a folder of their
+//! own: other crates' tests enumerate `tests/data/*.http` as the closed set of shared cases.)
 //!
 //! - S03 (B21's kind, chunked framing): a chunk extension, upper-case hex, a one-byte chunk
 //!   and a trailer field; the body is the concatenated chunk data only.
@@ -13,18 +15,32 @@ use lucca_auth::token_response::{
     OAuthErrorCode, TokenError, TokenResponse, TokenResponseOptions, parse_token_response,
 };
 
-const S03: &[u8] = include_bytes!("data/S03-chunked-extensions-trailer.http");
-const S09: &[u8] = include_bytes!("data/S09-oauth-error-without-content-type.http");
-const S10: &[u8] = include_bytes!("data/S10-token-502-truncated-json.http");
+const S03: &[u8] = include_bytes!("data/siblings/S03-chunked-extensions-trailer.http");
+const S09: &[u8] = include_bytes!("data/siblings/S09-oauth-error-without-content-type.http");
+const S10: &[u8] = include_bytes!("data/siblings/S10-token-502-truncated-json.http");
 
-/// The codec's reading of `raw` (whole), then the token response parser's; with the
-/// decoded body.
-fn parse(raw: &[u8]) -> (Vec<u8>, Result<TokenResponse, TokenError>) {
+/// The codec's reading of `raw` fed in pieces ending at each of `cuts`, then the token
+/// response parser's: the status, the decoded body and the parse result.
+fn parse_with_cuts(
+    raw: &[u8],
+    cuts: &[usize],
+) -> (u16, Vec<u8>, Result<TokenResponse, TokenError>) {
     let mut buf = raw.to_vec();
     let mut parser = ResponseParser::new(Limits::new());
-    let parsed = match parser.handle_bytes(&mut buf) {
-        Ok(ParseStatus::Complete(parsed)) => parsed,
-        other => panic!("not one complete response: {other:?}"),
+    let mut complete = None;
+    for &cut in cuts.iter().chain(std::iter::once(&raw.len())) {
+        let piece = buf.get_mut(..cut).unwrap_or_default();
+        match parser.handle_bytes(piece) {
+            Ok(ParseStatus::Complete(parsed)) => {
+                complete = Some(parsed);
+                break;
+            }
+            Ok(ParseStatus::Partial { .. }) => {}
+            Err(e) => panic!("cut at {cut}: {e}"),
+        }
+    }
+    let Some(parsed) = complete else {
+        panic!("not one complete response");
     };
     assert_eq!(parsed.consumed(), raw.len());
     let mut headers = vec![lucca_auth::codec::EMPTY_HEADER; parsed.header_count()];
@@ -33,6 +49,29 @@ fn parse(raw: &[u8]) -> (Vec<u8>, Result<TokenResponse, TokenError>) {
         .unwrap_or_else(|e| panic!("{e}"));
     let body = response.body().to_vec();
     let result = parse_token_response(&response, &TokenResponseOptions::default());
+    (response.status(), body, result)
+}
+
+/// [`parse_with_cuts`] whole; checked to give the same at every split and byte by byte.
+fn parse(raw: &[u8]) -> (Vec<u8>, Result<TokenResponse, TokenError>) {
+    let (status, body, result) = parse_with_cuts(raw, &[]);
+    let same = |(s, b, r): (u16, Vec<u8>, Result<TokenResponse, TokenError>)| {
+        s == status
+            && b == body
+            && match (&r, &result) {
+                (Ok(a), Ok(b)) => {
+                    a.access_token().secret() == b.access_token().secret()
+                        && a.expires_in() == b.expires_in()
+                }
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            }
+    };
+    for cut in 1..raw.len() {
+        assert!(same(parse_with_cuts(raw, &[cut])), "split at {cut}");
+    }
+    let bytewise: Vec<usize> = (1..raw.len()).collect();
+    assert!(same(parse_with_cuts(raw, &bytewise)), "byte by byte");
     (body, result)
 }
 

@@ -171,22 +171,44 @@ fn token_json_with_body_and_basic_auth() {
     }
 }
 
-/// `interop-special`'s secret (`: + space / % & = " \` …) read from stdin, both methods;
-/// the narrow client asking for a scope Authlib drops: `scope` is null (the answer has no
+/// The special secrets read from stdin, both methods: `interop-special`'s (`: + space / % & =
+/// " \` …) and `interop-special-utf8`'s (`é€`); the narrow client asking for a scope Authlib drops: `scope` is null (the answer has no
 /// `scope` member).
 #[test]
 fn token_json_special_secret_from_stdin_and_a_dropped_scope() {
     if !peer_or_skip(KIND, "interop::token_json_special_secret_from_stdin") {
         return;
     }
-    let special = peer()
-        .client(ClientRole::Special)
+    for role in [ClientRole::Special, ClientRole::SpecialUtf8] {
+        let special = peer()
+            .client(role)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {role:?} client"));
+        special_secret_from_stdin(&special.id, &special.secret);
+    }
+    let narrow = peer()
+        .client(ClientRole::Narrow)
         .cloned()
-        .unwrap_or_else(|| panic!("no special client"));
+        .unwrap_or_else(|| panic!("no narrow client"));
+    let run = lucca_auth(
+        &narrow.id,
+        &narrow.secret,
+        false,
+        &["token", "--json", "--scope", "leaves.readonly"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        one_json_line(&run.stdout, &run),
+        json!({"token_type": "Bearer", "expires_in": 3600, "scope": null, "not_granted": []})
+    );
+}
+
+/// `token --json` with the secret read from stdin, both methods.
+fn special_secret_from_stdin(id: &str, secret: &str) {
     for method in ["body", "basic"] {
         let run = lucca_auth(
-            &special.id,
-            &special.secret,
+            id,
+            secret,
             true,
             &[
                 "token",
@@ -205,21 +227,6 @@ fn token_json_special_secret_from_stdin_and_a_dropped_scope() {
             "{method}"
         );
     }
-    let narrow = peer()
-        .client(ClientRole::Narrow)
-        .cloned()
-        .unwrap_or_else(|| panic!("no narrow client"));
-    let run = lucca_auth(
-        &narrow.id,
-        &narrow.secret,
-        false,
-        &["token", "--json", "--scope", "leaves.readonly"],
-    );
-    assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(
-        one_json_line(&run.stdout, &run),
-        json!({"token_type": "Bearer", "expires_in": 3600, "scope": null, "not_granted": []})
-    );
 }
 
 fn refusal(description: &str, status: u16) -> Value {
