@@ -409,7 +409,32 @@ fn missing_scope_is_named(kind: PeerKind) {
     }
 }
 
+/// 16 threads sharing one client call the resource at once: all succeed with the one token
+/// fetched by one of them (generation 1 afterwards).
+fn concurrent_callers_share_one_token(kind: PeerKind) {
+    let peer = shared_peer(kind);
+    let main = peer.main_client();
+    let client = LuccaClient::new(client_config(
+        peer,
+        main,
+        ClientAuthMethod::HttpBasic,
+        RESOURCE_SCOPE,
+    ));
+    let barrier = std::sync::Barrier::new(16);
+    std::thread::scope(|scope| {
+        for _ in 0..16 {
+            let (client, barrier) = (client.clone(), &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                assert_resource_ok(&client, &main.id);
+            });
+        }
+    });
+    assert_eq!(token(&client).generation().get(), 1);
+}
+
 peer_tests!(
+    concurrent_callers_share_one_token,
     token_via_body_and_basic,
     special_character_secrets,
     wrong_secret,

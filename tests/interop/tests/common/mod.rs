@@ -211,3 +211,33 @@ macro_rules! peer_tests {
         }
     };
 }
+
+/// [`peer_tests!`] for `async fn name(kind)` bodies, each run by the test file's own
+/// `block_on`.
+#[macro_export]
+macro_rules! async_peer_tests {
+    ($($name:ident),* $(,)?) => {
+        mod oidc_provider {
+            $(
+                #[test]
+                fn $name() {
+                    let kind = lucca_auth_interop::PeerKind::OidcProvider;
+                    if lucca_auth_interop::peer_or_skip(kind, concat!(module_path!(), "::", stringify!($name))) {
+                        super::block_on(super::$name(kind));
+                    }
+                }
+            )*
+        }
+        mod authlib {
+            $(
+                #[test]
+                fn $name() {
+                    let kind = lucca_auth_interop::PeerKind::Authlib;
+                    if lucca_auth_interop::peer_or_skip(kind, concat!(module_path!(), "::", stringify!($name))) {
+                        super::block_on(super::$name(kind));
+                    }
+                }
+            )*
+        }
+    };
+}
