@@ -320,7 +320,13 @@ impl core::error::Error for AuthorizationError {}
 /// The token's bytes, if they can follow `Bearer ` in a header field.
 fn header_safe_token(token: &AccessToken) -> Result<&str, AuthorizationError> {
     let token = token.secret();
-    if token.is_empty() || !token.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+    // A fold rather than `all`: without the early exit the check vectorizes, which matters
+    // for 1,000-character tokens on the hot path.
+    if token.is_empty()
+        || !token
+            .bytes()
+            .fold(true, |ok, b| ok & (0x21..=0x7e).contains(&b))
+    {
         return Err(AuthorizationError::TokenNotHeaderSafe);
     }
     Ok(token)

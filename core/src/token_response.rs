@@ -1409,7 +1409,12 @@ impl<'de> Deserialize<'de> for TokenMember {
 
 /// Checks a token for `1*%x21-7E` and moves it into an [`AccessToken`].
 fn access_token(value: Cow<'_, str>) -> Result<AccessToken, InvalidResponseReason> {
-    if value.is_empty() || !value.bytes().all(|b| (0x21..=0x7E).contains(&b)) {
+    // A fold rather than `all`: without the early exit the check vectorizes (long tokens).
+    if value.is_empty()
+        || !value
+            .bytes()
+            .fold(true, |ok, b| ok & (0x21..=0x7E).contains(&b))
+    {
         if let Cow::Owned(owned) = value {
             // Zeroize the rejected value too: it may still be a credential.
             drop(AccessToken::new(owned));
