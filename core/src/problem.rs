@@ -29,7 +29,6 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 
 /// Bodies longer than this many bytes are not parsed ([`Problem::parse`] gives `None`).
 pub const MAX_PROBLEM_BODY: usize = 64 * 1024;
@@ -86,7 +85,7 @@ impl Problem {
             return None;
         }
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        let problem = serde_json::from_slice::<ProblemObject>(body).ok()?.0;
+        let problem = serde_json::from_slice::<ProblemObject>(body).ok()?.0?;
         (problem != Problem::default()).then_some(problem)
     }
 
@@ -100,13 +99,20 @@ impl Problem {
     }
 }
 
-/// The top-level object, read member by member so that order is kept and no member's type can
-/// fail the whole parse.
-struct ProblemObject(Problem);
+// How this is read, and what it costs. Every visitor here accepts every JSON type (a
+// type it does not want becomes "nothing"), so serde_json never builds an "invalid type"
+// error, whose message formatting (with float printing and `Debug` string escaping) is
+// most of the code size of a JSON parser on a microcontroller. Member values the parse
+// needs are read into [`Node`], a JSON tree without numbers, instead of
+// `serde_json::Value` with its ordered maps: same answers, a fraction of the code.
+
+/// The top-level value: `Some` for an object, `None` for any other JSON value. Read member
+/// by member so that order is kept and no member's type can fail the whole parse.
+struct ProblemObject(Option<Problem>);
 
 impl<'de> Deserialize<'de> for ProblemObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ProblemVisitor)
+        deserializer.deserialize_any(ProblemVisitor)
     }
 }
 
@@ -132,149 +138,249 @@ impl<'de> Visitor<'de> for ProblemVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let is = |name: &str| key.eq_ignore_ascii_case(name);
             if is("type") {
-                first(&mut problem.problem_type, text(map.next_value()?));
+                first(
+                    &mut problem.problem_type,
+                    map.next_value::<Node>()?.into_text(),
+                );
             } else if is("title") {
-                first(&mut problem.title, text(map.next_value()?));
+                first(&mut problem.title, map.next_value::<Node>()?.into_text());
             } else if is("status") {
-                first(&mut problem.status, status(&map.next_value()?));
+                first(&mut problem.status, map.next_value::<Node>()?.status());
             } else if is("detail") {
-                first(&mut problem.detail, text(map.next_value()?));
+                first(&mut problem.detail, map.next_value::<Node>()?.into_text());
             } else if is("instance") {
-                first(&mut problem.instance, text(map.next_value()?));
+                first(&mut problem.instance, map.next_value::<Node>()?.into_text());
             } else if is("errors") {
-                let Errors(errors) = map.next_value()?;
-                merge_errors(&mut problem.errors, errors);
+                add_errors(&mut problem.errors, map.next_value()?);
             } else if is("traceId") || is("trace_id") {
-                first(&mut problem.trace_id, text(map.next_value()?));
+                first(&mut problem.trace_id, map.next_value::<Node>()?.into_text());
             } else if is("extensions") {
-                if let Value::Object(extensions) = map.next_value()? {
-                    let found = extensions
-                        .iter()
-                        .filter(|(k, _)| {
-                            k.eq_ignore_ascii_case("traceId") || k.eq_ignore_ascii_case("trace_id")
-                        })
-                        .find_map(|(_, v)| text(v.clone()));
-                    first(&mut extension_trace_id, found);
+                if let Node::Object(extensions) = map.next_value()? {
+                    first(&mut extension_trace_id, extension_trace(&extensions));
                 }
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         first(&mut problem.trace_id, extension_trace_id);
-        Ok(ProblemObject(problem))
+        Ok(ProblemObject(Some(problem)))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<ProblemObject, A::Error> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ProblemObject, E> {
+        Ok(ProblemObject(None))
     }
 }
 
-/// A JSON string member; anything else is ignored.
-fn text(value: Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s),
-        _ => None,
-    }
+/// A JSON value as far as a problem needs it. Objects keep every member in document order,
+/// repeated names included; [`Node::member`] looks one up the way a JSON map would.
+/// Nesting is limited by serde_json's recursion limit, as for any value it builds.
+enum Node {
+    Text(String),
+    /// A non-negative integer.
+    Unsigned(u64),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+    /// `null`, a boolean, a negative or fractional number.
+    Other,
 }
 
-/// A status: an integer or a string of digits that fits a `u16`.
-fn status(value: &Value) -> Option<u16> {
-    match value {
-        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().ok()
+impl Node {
+    /// A JSON string; anything else is ignored.
+    fn into_text(self) -> Option<String> {
+        match self {
+            Node::Text(s) => Some(s),
+            _ => None,
         }
-        _ => None,
     }
-}
 
-/// Appends `(field, messages)` entries to `into`, merging repeated fields in first-seen order.
-fn merge_errors(into: &mut Vec<(String, Vec<String>)>, entries: Vec<(String, Vec<String>)>) {
-    for (field, messages) in entries {
-        match into.iter_mut().find(|(name, _)| *name == field) {
-            Some((_, existing)) => existing.extend(messages),
-            None => into.push((field, messages)),
+    /// [`Node::into_text`], copied.
+    fn text(&self) -> Option<String> {
+        match self {
+            Node::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// A status: an integer or a string of digits that fits a `u16`.
+    fn status(&self) -> Option<u16> {
+        match self {
+            Node::Unsigned(n) => u16::try_from(*n).ok(),
+            Node::Text(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                s.parse().ok()
+            }
+            _ => None,
         }
     }
 }
 
-/// The `errors` member in any of the shapes servers send; any other JSON type is empty.
-struct Errors(Vec<(String, Vec<String>)>);
-
-impl<'de> Deserialize<'de> for Errors {
+impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ErrorsVisitor)
+        deserializer.deserialize_any(NodeVisitor)
     }
 }
 
-struct ErrorsVisitor;
+struct NodeVisitor;
 
-impl<'de> Visitor<'de> for ErrorsVisitor {
-    type Value = Errors;
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an errors map or list")
+        f.write_str("a JSON value")
     }
 
-    /// `{"field": ["message", …] | "message" | {…}}`
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Errors, A::Error> {
-        let mut errors = Vec::new();
-        while let Some(field) = map.next_key::<String>()? {
-            let value: Value = map.next_value()?;
-            if matches!(value, Value::String(_) | Value::Array(_) | Value::Object(_)) {
-                merge_errors(&mut errors, [(field, messages(value))].into());
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+        Ok(u64::try_from(v).map_or(Node::Other, Node::Unsigned))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+        Ok(Node::Unsigned(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::Text(String::from(v)))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+        Ok(Node::Text(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Other)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut members = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            members.push((name, map.next_value()?));
+        }
+        Ok(Node::Object(members))
+    }
+}
+
+/// The value of the member of `object` named (ASCII case-insensitively) by the first of
+/// `names` it has, looked up as in a JSON map: of members with the same name the last one
+/// counts, and of names matching in different cases the smallest (byte order).
+fn member<'a>(object: &'a [(String, Node)], names: &[&str]) -> Option<&'a Node> {
+    names.iter().find_map(|wanted| {
+        let mut best: Option<&(String, Node)> = None;
+        // From the end, so that the first occurrence of a name seen is the last one sent.
+        for entry in object.iter().rev() {
+            if entry.0.eq_ignore_ascii_case(wanted)
+                && best.is_none_or(|(best_name, _)| entry.0 < *best_name)
+            {
+                best = Some(entry);
             }
         }
-        Ok(Errors(errors))
-    }
+        best.map(|(_, value)| value)
+    })
+}
 
-    /// `["message", …]` or `[{"field": …, "message": …}, …]`
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Errors, A::Error> {
-        let mut errors = Vec::new();
-        while let Some(item) = seq.next_element::<Value>()? {
-            match item {
-                Value::String(message) => {
-                    merge_errors(&mut errors, [(String::new(), [message].into())].into())
+/// The trace id under `extensions`: the string value of `traceId` or `trace_id` (in any
+/// case), looked up as in a JSON map (see [`member`]), the smallest name first.
+fn extension_trace(extensions: &[(String, Node)]) -> Option<String> {
+    let mut best: Option<(&String, &String)> = None;
+    let mut seen: Vec<&String> = Vec::new();
+    for (name, value) in extensions.iter().rev() {
+        if !(name.eq_ignore_ascii_case("traceId") || name.eq_ignore_ascii_case("trace_id"))
+            || seen.contains(&name)
+        {
+            continue;
+        }
+        seen.push(name);
+        if let Node::Text(text) = value
+            && best.is_none_or(|(best_name, _)| name < best_name)
+        {
+            best = Some((name, text));
+        }
+    }
+    best.map(|(_, text)| text.clone())
+}
+
+/// Adds `messages` under `field`, merging a repeated field in first-seen order.
+fn merge_error(into: &mut Vec<(String, Vec<String>)>, field: String, messages: Vec<String>) {
+    match into.iter_mut().find(|(name, _)| *name == field) {
+        Some((_, existing)) => existing.extend(messages),
+        None => into.push((field, messages)),
+    }
+}
+
+/// The `errors` member in any of the shapes servers send, merged into `into`; any other
+/// JSON type adds nothing.
+fn add_errors(into: &mut Vec<(String, Vec<String>)>, value: Node) {
+    match value {
+        // `{"field": ["message", …] | "message" | {…}}`
+        Node::Object(fields) => {
+            for (field, value) in fields {
+                if matches!(value, Node::Text(_) | Node::Array(_) | Node::Object(_)) {
+                    merge_error(into, field, messages(&value));
                 }
-                Value::Object(object) => {
-                    let field = member(&object, FIELD_NAMES)
-                        .and_then(text)
-                        .unwrap_or_default();
-                    let messages = member(&object, MESSAGE_NAMES)
-                        .map(messages)
-                        .unwrap_or_default();
-                    if !messages.is_empty() {
-                        merge_errors(&mut errors, [(field, messages)].into());
+            }
+        }
+        // `["message", …]` or `[{"field": …, "message": …}, …]`
+        Node::Array(items) => {
+            for item in items {
+                match item {
+                    Node::Text(message) => merge_error(into, String::new(), [message].into()),
+                    Node::Object(object) => {
+                        let field = member(&object, FIELD_NAMES)
+                            .and_then(Node::text)
+                            .unwrap_or_default();
+                        let messages = member(&object, MESSAGE_NAMES)
+                            .map(messages)
+                            .unwrap_or_default();
+                        if !messages.is_empty() {
+                            merge_error(into, field, messages);
+                        }
                     }
+                    _ => {}
                 }
-                _ => {}
             }
         }
-        Ok(Errors(errors))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Errors, E> {
-        Ok(Errors(Vec::new()))
+        _ => {}
     }
 }
 
@@ -298,30 +404,20 @@ const MESSAGE_NAMES: &[&str] = &[
     "description",
 ];
 
-/// The first member of `object` named (ASCII case-insensitively) by `names`, by preference.
-fn member(object: &serde_json::Map<String, Value>, names: &[&str]) -> Option<Value> {
-    names.iter().find_map(|wanted| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(wanted))
-            .map(|(_, v)| v.clone())
-    })
-}
-
 /// The messages in a value: a string, a list of strings or message objects, or one message
 /// object. Other values hold no message.
-fn messages(value: Value) -> Vec<String> {
+fn messages(value: &Node) -> Vec<String> {
     match value {
-        Value::String(message) => [message].into(),
-        Value::Array(items) => items
-            .into_iter()
+        Node::Text(message) => [message.clone()].into(),
+        Node::Array(items) => items
+            .iter()
             .filter_map(|item| match item {
-                Value::String(message) => Some(message),
-                Value::Object(object) => member(&object, MESSAGE_NAMES).and_then(text),
+                Node::Text(message) => Some(message.clone()),
+                Node::Object(object) => member(object, MESSAGE_NAMES).and_then(Node::text),
                 _ => None,
             })
             .collect(),
-        Value::Object(object) => member(&object, MESSAGE_NAMES)
+        Node::Object(object) => member(object, MESSAGE_NAMES)
             .map(messages)
             .unwrap_or_default(),
         _ => Vec::new(),
