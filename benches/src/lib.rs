@@ -362,6 +362,14 @@ pub fn core_poll(w: &mut Workload) -> usize {
     }
 }
 
+/// Core: keeping a copy of the token the way the core keeps it — allocated, copied, and
+/// zeroized when dropped. Part of every core token parse; the floor and the obvious way skip
+/// it (they neither copy into a zeroizing buffer nor wipe).
+pub fn core_keep_token(w: &mut Workload) -> usize {
+    let kept = lucca_auth::secret::AccessToken::new(w.token.secret());
+    kept.secret().len()
+}
+
 /// `oauth2` v5: the client-credentials exchange through a synchronous HTTP client that keeps
 /// the request's body length and returns the canned answer.
 pub fn oauth2_exchange(w: &mut Workload) -> usize {
@@ -508,6 +516,7 @@ pub const OPERATIONS: &[(&str, &str, Option<&str>, Operation)] = &[
         core_authorization,
     ),
     ("api", "poll_valid_token", None, core_poll),
+    ("api", "keep_token_zeroized", None, core_keep_token),
 ];
 
 /// A global allocator that counts allocations made on the current thread, in front of the

@@ -1,7 +1,8 @@
 //! Allocations per operation, counted by a global allocator, with the goals the issue sets
 //! asserted where the core meets them: the cached-token `Authorization` header and `poll` on
-//! a valid token allocate nothing, and building the token request into a reused or raw
-//! buffer allocates nothing. The full table is printed with `--nocapture`.
+//! a valid token allocate nothing, building the token request into a reused or raw buffer
+//! allocates nothing, and the raw-buffer exchange allocates only the token it keeps when the
+//! answer has no `scope`. The full table is printed with `--nocapture`.
 
 use lucca_auth_benches::{CountingAllocator, OPERATIONS, Workload, allocations_per_op};
 
@@ -35,6 +36,12 @@ fn the_zero_allocation_paths_allocate_nothing() {
     ] {
         assert_eq!(per_op(group, name), 0.0, "{group}/{name}");
     }
+}
+
+#[test]
+fn the_raw_buffer_exchange_without_scope_allocates_only_the_token() {
+    assert_eq!(per_op("parse", "core_raw_no_scope"), 1.0);
+    assert_eq!(per_op("exchange", "core_raw_no_scope"), 1.0);
 }
 
 #[test]
