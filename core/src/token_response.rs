@@ -1047,9 +1047,9 @@ impl Members {
     fn parse(body: &[u8]) -> Result<Members, ()> {
         let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
         let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let members = Members::deserialize(&mut deserializer).map_err(|_| ())?;
+        let members = MembersObject::deserialize(&mut deserializer).map_err(|_| ())?;
         deserializer.end().map_err(|_| ())?;
-        Ok(members)
+        members.0.ok_or(())
     }
 
     fn oauth_error(&self, code: &str, status: u16, retry_after: Option<Duration>) -> OAuthError {
@@ -1424,15 +1424,43 @@ fn access_token(value: Cow<'_, str>) -> Result<AccessToken, InvalidResponseReaso
     Ok(AccessToken::new(value.into_owned()))
 }
 
-impl<'de> Deserialize<'de> for Members {
+/// The whole body: `Some` for a JSON object, `None` for any other JSON value.
+///
+/// Like every visitor in this module it accepts every JSON type, so that serde_json never
+/// builds an "invalid type" error: formatting one (float printing, `Debug` escaping) is a
+/// good part of the code size of a JSON parser on a microcontroller.
+struct MembersObject(Option<Members>);
+
+impl<'de> Deserialize<'de> for MembersObject {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MembersVisitor;
         impl<'de> Visitor<'de> for MembersVisitor {
-            type Value = Members;
+            type Value = MembersObject;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<MembersObject, E> {
+                Ok(MembersObject(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<MembersObject, A::Error> {
+                Ok(MembersObject(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MembersObject, A::Error> {
                 let mut members = Members::default();
                 let mut error: Option<Value> = None;
                 while let Some(key) = map.next_key::<Key>()? {
@@ -1461,10 +1489,10 @@ impl<'de> Deserialize<'de> for Members {
                     Some(Value::Str(code)) if !code.is_empty() => Some(code),
                     _ => None,
                 };
-                Ok(members)
+                Ok(MembersObject(Some(members)))
             }
         }
-        deserializer.deserialize_map(MembersVisitor)
+        deserializer.deserialize_any(MembersVisitor)
     }
 }
 
