@@ -56,6 +56,7 @@ use crate::endpoint::TenantHost;
 use crate::form::BufferTooSmall;
 use crate::http_date::parse_http_date;
 use crate::problem::Problem;
+use crate::redaction::Redactor;
 use crate::response::{Header, HttpResponse};
 use crate::retry_after::retry_after_delay;
 use crate::secret::AccessToken;
@@ -215,6 +216,78 @@ impl ApiResponseClass {
                 status,
                 problem: Problem::parse(response.body()),
             },
+        }
+    }
+
+    /// Removes `token`, the access token sent with the request, from every text this class
+    /// carries: the 403 challenge's `error_description` and scopes, and every text of a
+    /// fatal answer's [`Problem`] (`type`, `title`, `detail`, `instance`, `errors`, trace
+    /// id). An API, proxy or firewall that echoes the request's `Authorization` header would
+    /// otherwise put the token into an error message. Every form of it is removed (literal,
+    /// so `Bearer <token>` too, percent-encoded, JSON-escaped, cut off at the end of a text),
+    /// and a text that still holds it after normalization becomes `[redacted]` as a whole;
+    /// see [`redaction`](crate::redaction). Drivers call this on every class they report.
+    ///
+    /// ```
+    /// use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+    /// use lucca_auth::response::{Header, HttpResponse};
+    /// use lucca_auth::secret::AccessToken;
+    ///
+    /// let token = AccessToken::new("AT-0123456789abcdef");
+    /// let headers = [Header {
+    ///     name: "WWW-Authenticate",
+    ///     value: br#"Bearer error="insufficient_scope", scope="x", error_description="Bearer AT-0123456789abcdef lacks x""#,
+    /// }];
+    /// let mut class = ApiResponseClass::classify(&HttpResponse::new(403, &headers, b""), ApiAttempt::First);
+    /// class.redact(&token);
+    /// assert_eq!(
+    ///     class,
+    ///     ApiResponseClass::MissingScope {
+    ///         required: vec!["x".into()],
+    ///         description: Some("Bearer [redacted] lacks x".into()),
+    ///     }
+    /// );
+    /// ```
+    pub fn redact(&mut self, token: &AccessToken) {
+        let mut texts: Vec<&mut String> = Vec::new();
+        match self {
+            ApiResponseClass::MissingScope {
+                required,
+                description,
+            } => texts.extend(required.iter_mut().chain(description.as_mut())),
+            ApiResponseClass::Fatal {
+                problem: Some(problem),
+                ..
+            } => {
+                // Every field named, so that a new text field cannot be forgotten here.
+                let Problem {
+                    problem_type,
+                    title,
+                    status: _,
+                    detail,
+                    instance,
+                    errors,
+                    trace_id,
+                } = problem;
+                texts.extend(
+                    [problem_type, title, detail, instance, trace_id]
+                        .into_iter()
+                        .filter_map(Option::as_mut),
+                );
+                for (field, messages) in errors {
+                    texts.push(field);
+                    texts.extend(messages.iter_mut());
+                }
+            }
+            _ => {}
+        }
+        texts.retain(|text| !text.is_empty());
+        if texts.is_empty() {
+            return;
+        }
+        let redactor = Redactor::for_access_token(token);
+        for text in texts {
+            redactor.redact(text);
         }
     }
 
@@ -1255,5 +1328,61 @@ mod tests {
             UserAgent::DEFAULT,
             concat!("lucca-auth/", env!("CARGO_PKG_VERSION"))
         );
+    }
+
+    #[test]
+    fn redact_removes_the_echoed_token_from_every_text() {
+        const TOKEN: &str = "AT-echo/0123+abc";
+        let token = AccessToken::new(TOKEN);
+        let echoed = |prefix: &str| alloc::format!("{prefix} Bearer {TOKEN}");
+        let fatal = |text: &str| ApiResponseClass::Fatal {
+            status: 400,
+            problem: Some(Problem {
+                problem_type: Some(text.into()),
+                title: Some(text.into()),
+                status: Some(400),
+                detail: Some(text.into()),
+                instance: Some(text.into()),
+                errors: vec![(text.into(), vec![text.into(), "kept".into()])],
+                trace_id: Some(text.into()),
+            }),
+        };
+        let cases: Vec<(ApiResponseClass, ApiResponseClass)> = vec![
+            (fatal(&echoed("got")), fatal("got Bearer [redacted]")),
+            (fatal(r"got AT-echo\/0123\u002Babc"), fatal("[redacted]")),
+            (fatal("got AT-echo%2F0123%2Babc"), fatal("got [redacted]")),
+            (fatal("got AT-echo%2f0123%2babc"), fatal("[redacted]")),
+            (fatal("cut at AT-echo/01…"), fatal("cut at [redacted]")),
+            (fatal("nothing to see"), fatal("nothing to see")),
+            (
+                missing(&[TOKEN, "x"], Some(&echoed("lacks x:"))),
+                missing(&["[redacted]", "x"], Some("lacks x: Bearer [redacted]")),
+            ),
+            (missing(&["x"], None), missing(&["x"], None)),
+            (
+                ApiResponseClass::Fatal {
+                    status: 404,
+                    problem: None,
+                },
+                ApiResponseClass::Fatal {
+                    status: 404,
+                    problem: None,
+                },
+            ),
+            (
+                ApiResponseClass::Unauthorized,
+                ApiResponseClass::Unauthorized,
+            ),
+        ];
+        for (mut class, expected) in cases {
+            let before = alloc::format!("{class:?}");
+            class.redact(&token);
+            assert_eq!(class, expected, "{before}");
+            assert!(!alloc::format!("{class:?}").contains("0123"), "{before}");
+        }
+        // A token shorter than MIN_SECRET_LEN is not searched for.
+        let mut class = fatal("connection refused");
+        class.redact(&AccessToken::new("s"));
+        assert_eq!(class, fatal("connection refused"));
     }
 }

@@ -80,6 +80,7 @@ pub mod machine;
 pub mod pacer;
 pub mod pagination;
 pub mod problem;
+pub mod redaction;
 pub mod response;
 pub mod retry_after;
 pub mod scope;

@@ -50,6 +50,7 @@ use core::time::Duration;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::config::ClientCredentials;
+use crate::redaction::Redactor;
 use crate::response::HttpResponse;
 use crate::retry_after::retry_after_delay;
 use crate::scope::Scopes;
@@ -292,26 +293,72 @@ pub enum TokenError {
 
 impl TokenError {
     /// Removes the client secret from every text this error carries (body excerpt, OAuth
-    /// description and URI, transport detail): literally, percent-encoded (`%20` and `+`
-    /// forms, either hex case), JSON-escaped, inside an echoed HTTP Basic credential (the
-    /// base64 of `id:secret`, encoded or not), and a trailing fragment of 4 or more characters
-    /// where a text was cut in the middle of one of those. A server or proxy that echoes the
+    /// description, URI and non-standard `error` code, transport detail): literally,
+    /// percent-encoded (`%20` and `+` forms, either hex case), JSON-escaped (including
+    /// `\uXXXX` and `\/` escapes), with its whitespace runs collapsed, inside an echoed HTTP
+    /// Basic credential (the base64 of `id:secret`, encoded or not), and a trailing fragment
+    /// where a text was cut in the middle of one of those. An echo that cannot be cut out
+    /// exactly replaces the whole text with `[redacted]`. A server or proxy that echoes the
     /// request can otherwise put the secret into an error message. The token machine does
     /// this for every failure it reports.
+    ///
+    /// A secret shorter than [`MIN_SECRET_LEN`](crate::redaction::MIN_SECRET_LEN) bytes is
+    /// not searched for (only the HTTP Basic forms are): see [`redaction`](crate::redaction).
+    ///
+    /// ```
+    /// use lucca_auth::config::ClientCredentials;
+    /// use lucca_auth::secret::{ClientId, ClientSecret};
+    /// use lucca_auth::token_response::TokenError;
+    ///
+    /// let credentials = ClientCredentials::new(ClientId::new("app"), ClientSecret::new("Pa55/W0rd+Secret"));
+    /// let mut error = TokenError::UnexpectedStatus {
+    ///     status: 400,
+    ///     excerpt: "bad client_id=app secret: Pa55%2FW0rd%2BSecret".into(),
+    ///     retry_after: None,
+    /// };
+    /// error.redact(&credentials);
+    /// let TokenError::UnexpectedStatus { excerpt, .. } = &error else { unreachable!() };
+    /// assert_eq!(excerpt, "bad client_id=app secret: [redacted]");
+    ///
+    /// // Lower-case hex escapes around the secret's own letters: not an exact form, so the
+    /// // whole text goes.
+    /// let mut error = TokenError::UnexpectedStatus {
+    ///     status: 400,
+    ///     excerpt: "bad secret Pa55%2fW0rd%2bSecret".into(),
+    ///     retry_after: None,
+    /// };
+    /// error.redact(&credentials);
+    /// let TokenError::UnexpectedStatus { excerpt, .. } = &error else { unreachable!() };
+    /// assert_eq!(excerpt, "[redacted]");
+    /// ```
     pub fn redact(&mut self, credentials: &ClientCredentials) {
-        let forms = secret_forms(credentials);
-        let texts: [Option<&mut String>; 2] = match self {
-            TokenError::OAuth(error) => [error.description.as_mut(), error.uri.as_mut()],
-            TokenError::UnexpectedStatus { excerpt, .. } => [Some(excerpt), None],
-            TokenError::Transport(error) => [error.detail.as_mut(), None],
+        let texts: [Option<&mut String>; 3] = match self {
+            TokenError::OAuth(error) => {
+                let code = match &mut error.code {
+                    OAuthErrorCode::Other(code) => Some(code),
+                    _ => None,
+                };
+                [error.description.as_mut(), error.uri.as_mut(), code]
+            }
+            TokenError::UnexpectedStatus { excerpt, .. } => [Some(excerpt), None, None],
+            TokenError::Transport(error) => [error.detail.as_mut(), None, None],
             TokenError::UnsupportedTokenType { token_type: text }
-            | TokenError::UnsupportedContentEncoding { encoding: text } => [Some(text), None],
+            | TokenError::UnsupportedContentEncoding { encoding: text } => [Some(text), None, None],
             TokenError::Redirect { .. }
             | TokenError::InvalidResponse(_)
-            | TokenError::ResponseTooLarge { .. } => [None, None],
+            | TokenError::ResponseTooLarge { .. } => [None, None, None],
         };
-        for text in texts.into_iter().flatten() {
-            redact_in(text, &forms);
+        let mut texts = texts
+            .into_iter()
+            .flatten()
+            .filter(|text| !text.is_empty())
+            .peekable();
+        if texts.peek().is_none() {
+            return;
+        }
+        let redactor = Redactor::for_client_secret(credentials);
+        for text in texts {
+            redactor.redact(text);
         }
     }
 
@@ -929,7 +976,7 @@ pub(crate) fn sanitize(text: &str, max_chars: usize) -> String {
     out
 }
 
-fn is_bidi_control(c: char) -> bool {
+pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -959,73 +1006,6 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         text.push_str("[redacted]");
     }
     text
-}
-
-/// The shortest tail of a secret worth cutting from the end of a text.
-const MIN_REDACTED_FRAGMENT: usize = 4;
-
-/// Every form in which the client secret may be echoed back in a text.
-fn secret_forms(credentials: &ClientCredentials) -> Vec<String> {
-    let secret = credentials.secret().secret();
-    let mut forms = Vec::new();
-    if secret.is_empty() {
-        return forms;
-    }
-    let mut percent = String::new();
-    crate::form::encode_to_string(secret.as_bytes(), &mut percent);
-    let mut basic = String::new();
-    crate::form::encode_to_string(credentials.id().as_str().as_bytes(), &mut basic);
-    basic.push(':');
-    basic.push_str(&percent);
-    let basic = crate::token_request::base64_string(basic.as_bytes());
-    let basic_unencoded = crate::token_request::base64_string(
-        alloc::format!("{}:{}", credentials.id().as_str(), secret).as_bytes(),
-    );
-    let plus = percent.replace("%20", "+");
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    let json = json
-        .strip_prefix('"')
-        .and_then(|j| j.strip_suffix('"'))
-        .map(String::from)
-        .unwrap_or_default();
-    for form in [String::from(secret), percent, plus, json] {
-        let lower = form.to_ascii_lowercase();
-        for candidate in [form, lower] {
-            if !candidate.is_empty() && !forms.contains(&candidate) {
-                forms.push(candidate);
-            }
-        }
-    }
-    // Base64 is case-sensitive: no lower-case variant.
-    for candidate in [basic, basic_unencoded] {
-        if !forms.contains(&candidate) {
-            forms.push(candidate);
-        }
-    }
-    // Longest first, so a form is never half-replaced by a shorter one it contains.
-    forms.sort_by_key(|form| core::cmp::Reverse(form.len()));
-    forms
-}
-
-/// Replaces every occurrence of a form in `text`, then a trailing fragment of one.
-fn redact_in(text: &mut String, forms: &[String]) {
-    for form in forms {
-        if text.contains(form.as_str()) {
-            *text = text.replace(form.as_str(), "[redacted]");
-        }
-    }
-    let trimmed_len = text.trim_end_matches('…').len();
-    let cut = forms.iter().find_map(|form| {
-        (MIN_REDACTED_FRAGMENT..form.len())
-            .rev()
-            .filter(|&len| form.is_char_boundary(len))
-            .find(|&len| text[..trimmed_len].ends_with(&form[..len]))
-            .map(|len| trimmed_len - len)
-    });
-    if let Some(cut) = cut {
-        text.truncate(cut);
-        text.push_str("[redacted]");
-    }
 }
 
 /// The members of a token endpoint body this parser reads, each already checked for type.
@@ -2497,12 +2477,13 @@ mod redact_tests {
     fn redact_covers_oauth_description_uri_and_transport_detail() {
         let mut error = TokenError::OAuth(OAuthError {
             code: OAuthErrorCode::InvalidClient,
-            description: Some("secret \\\"q\\\" refused".to_string()),
-            uri: Some("https://x/?s=%22q%22".to_string()),
+            description: Some("secret \\\"quoted\\\" refused".to_string()),
+            uri: Some("https://x/?s=%22quoted%22".to_string()),
             status: 401,
             retry_after: None,
         });
-        error.redact(&credentials("\"q\""));
+        // At least MIN_SECRET_LEN bytes: shorter secrets are not searched for.
+        error.redact(&credentials("\"quoted\""));
         let TokenError::OAuth(oauth) = &error else {
             panic!("still OAuth");
         };
@@ -2516,5 +2497,39 @@ mod redact_tests {
         );
         transport.redact(&credentials("hunter22"));
         assert!(!transport.to_string().contains("hunter22"));
+    }
+
+    #[test]
+    fn redact_covers_a_non_standard_error_code() {
+        let oauth = |code: &str| {
+            TokenError::OAuth(OAuthError {
+                code: OAuthErrorCode::from_wire(code),
+                description: None,
+                uri: None,
+                status: 400,
+                retry_after: None,
+            })
+        };
+        let mut error = oauth("bad_secret_S3cr3t-in-code");
+        error.redact(&credentials("S3cr3t-in-code"));
+        assert_eq!(error, oauth("bad_secret_[redacted]"));
+        let mut known = oauth("invalid_client");
+        known.redact(&credentials("S3cr3t-in-code"));
+        assert_eq!(known, oauth("invalid_client"));
+    }
+
+    #[test]
+    fn redact_leaves_texts_alone_for_a_short_secret_but_not_its_basic_form() {
+        // A one-letter secret would cut `connection refu[redacted]ed` and show where it is.
+        let refused = TokenError::Transport(
+            TransportError::new(TransportErrorKind::Connect).with_detail("connection refused"),
+        );
+        let mut transport = refused.clone();
+        transport.redact(&credentials("s"));
+        assert_eq!(transport, refused);
+        // base64("app%20id:s")
+        let mut error = unexpected("echo Basic YXBwJTIwaWQ6cw== s");
+        error.redact(&credentials("s"));
+        assert_eq!(error, unexpected("echo Basic [redacted] s"));
     }
 }
