@@ -13,6 +13,11 @@
 //! a host-absolute request target, so the next URL is always rebuilt from the tenant's
 //! origin with [`TenantHost::url_for`] and never taken from the server as is.
 //!
+//! A driver that follows `next` from page to page keeps a [`PageCursor`]: it hands out the
+//! request target of each page and remembers every target already fetched, so that a
+//! `next` leading back to any of them (`/a` → `/a`, or a cycle `/a` → `/b` → `/a`) ends the
+//! list with [`PageError::NextRepeats`] instead of being followed forever.
+//!
 //! ```
 //! use lucca_auth::endpoint::TenantHost;
 //! use lucca_auth::pagination::{with_links, Page, PageError};
@@ -38,6 +43,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -71,7 +77,8 @@ pub enum PageError {
     /// not a URL this crate can check: it is not followed, so the token never leaves the
     /// tenant.
     ForeignNext,
-    /// `links.next` leads back to the page just read: following it would never end.
+    /// `links.next` leads back to the page just read or, with a [`PageCursor`], to any page
+    /// already read: following it would never end.
     NextRepeats,
 }
 
@@ -88,7 +95,7 @@ impl fmt::Display for PageError {
                 "list page \"links.next\" points to another origin than the tenant's; \
                  not followed"
             }
-            PageError::NextRepeats => "list page \"links.next\" leads back to the same page",
+            PageError::NextRepeats => "list page \"links.next\" leads back to a page already read",
         })
     }
 }
@@ -208,14 +215,129 @@ impl Page {
         tenant: &TenantHost,
         current: &str,
     ) -> Result<Option<String>, PageError> {
-        let Some(link) = self.next.as_deref() else {
-            return Ok(None);
-        };
-        let target = next_request_target(tenant, link)?;
-        if target == current {
-            return Err(PageError::NextRepeats);
+        match self.link_target(tenant)? {
+            Some(target) if target == current => Err(PageError::NextRepeats),
+            next => Ok(next),
         }
-        Ok(Some(target))
+    }
+
+    /// The request target of the `next` link on `tenant`, `None` on the last page.
+    fn link_target(&self, tenant: &TenantHost) -> Result<Option<String>, PageError> {
+        self.next
+            .as_deref()
+            .map(|link| next_request_target(tenant, link))
+            .transpose()
+    }
+}
+
+/// Where a driver is in a list: the request target of the next page to fetch, and every
+/// target already fetched.
+///
+/// Calling order: [`poll_target`](PageCursor::poll_target) for the target to fetch (`None`:
+/// the list is over); fetch it and parse it with [`Page::parse`]; hand the page to
+/// [`handle_page`](PageCursor::handle_page); repeat. When a fetch or a parse fails, call
+/// [`stop`](PageCursor::stop) (or drop the cursor). After an error from `handle_page` the
+/// cursor is stopped already.
+///
+/// A `next` link to any target already fetched is [`PageError::NextRepeats`]: a server
+/// whose links go round in a cycle (`/a` → `/b` → `/a`) cannot keep a driver busy forever.
+/// Targets are compared as strings, after the link was reduced to a request target on the
+/// tenant (so `https://tenant/a` and `/a` are the same page). One string is kept per page
+/// read.
+///
+/// `Debug` shows how many pages were fetched and whether one is left, not the targets (a
+/// link may carry anything).
+///
+/// ```
+/// use lucca_auth::endpoint::TenantHost;
+/// use lucca_auth::pagination::{Page, PageCursor, PageError};
+///
+/// let tenant = TenantHost::parse("https://acme.ilucca.net")?;
+/// let mut cursor = PageCursor::new("/lucca-api/a");
+/// assert_eq!(cursor.poll_target().as_deref(), Some("/lucca-api/a?include=links"));
+/// let a = Page::parse(br#"{"items":[1],"links":{"next":"/lucca-api/b"}}"#)?;
+/// cursor.handle_page(&tenant, &a)?;
+/// assert_eq!(cursor.poll_target().as_deref(), Some("/lucca-api/b"));
+/// let b = Page::parse(br#"{"items":[2],"links":{"next":"https://acme.ilucca.net/lucca-api/a?include=links"}}"#)?;
+/// assert_eq!(cursor.handle_page(&tenant, &b), Err(PageError::NextRepeats));
+/// assert_eq!(cursor.poll_target(), None);
+/// assert_eq!(cursor.pages_fetched(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct PageCursor {
+    next: Option<String>,
+    visited: BTreeSet<String>,
+}
+
+impl PageCursor {
+    /// A cursor at the first page of the list at `path`, which is asked for with
+    /// [`with_links`].
+    #[must_use]
+    pub fn new(path: &str) -> PageCursor {
+        PageCursor {
+            next: Some(with_links(path)),
+            visited: BTreeSet::new(),
+        }
+    }
+
+    /// The request target of the next page to fetch, remembered as fetched; `None` once the
+    /// last page was read or the cursor stopped.
+    #[must_use]
+    pub fn poll_target(&mut self) -> Option<String> {
+        let target = self.next.take()?;
+        self.visited.insert(target.clone());
+        Some(target)
+    }
+
+    /// Takes the page read at the target last polled and records where the next one is.
+    ///
+    /// # Errors
+    ///
+    /// What [`Page::next_target`] refuses ([`PageError::ForeignNext`],
+    /// [`PageError::InvalidNext`]), and [`PageError::NextRepeats`] for a link to any target
+    /// already fetched. The cursor is then stopped.
+    pub fn handle_page(&mut self, tenant: &TenantHost, page: &Page) -> Result<(), PageError> {
+        let next = match page.link_target(tenant) {
+            Ok(Some(target)) if self.visited.contains(&target) => Err(PageError::NextRepeats),
+            other => other,
+        };
+        match next {
+            Ok(next) => {
+                self.next = next;
+                Ok(())
+            }
+            Err(error) => {
+                self.next = None;
+                Err(error)
+            }
+        }
+    }
+
+    /// Ends the list: [`poll_target`](PageCursor::poll_target) gives `None` from now on.
+    pub fn stop(&mut self) {
+        self.next = None;
+    }
+
+    /// Whether there is a page left to fetch.
+    #[must_use]
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
+    /// How many targets were handed out by [`poll_target`](PageCursor::poll_target).
+    #[must_use]
+    pub fn pages_fetched(&self) -> usize {
+        self.visited.len()
+    }
+}
+
+impl fmt::Debug for PageCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageCursor")
+            .field("pages_fetched", &self.visited.len())
+            .field("has_next", &self.next.is_some())
+            .finish()
     }
 }
 
@@ -465,6 +587,79 @@ mod tests {
     }
 
     #[test]
+    fn cursor_refuses_a_link_to_any_page_already_read() {
+        let tenant = TenantHost::parse("https://acme.ilucca.net").expect("valid test input");
+        let page = |next: &str| {
+            Page::parse(
+                json!({"items": [1], "links": {"next": next}})
+                    .to_string()
+                    .as_bytes(),
+            )
+            .expect("valid test input")
+        };
+        let last = Page::parse(br#"{"items":[]}"#).expect("valid test input");
+        // (links of the pages in order, targets fetched, how it ends)
+        type Case<'a> = (&'a [&'a str], &'a [&'a str], Result<(), PageError>);
+        let cases: &[Case<'_>] = &[
+            (&[""], &["/x?include=links"], Ok(())),
+            (
+                &["/x?include=links"],
+                &["/x?include=links"],
+                Err(PageError::NextRepeats),
+            ),
+            (
+                &["/b", "/x?include=links"],
+                &["/x?include=links", "/b"],
+                Err(PageError::NextRepeats),
+            ),
+            (
+                &["/b", "/c", "https://acme.ilucca.net/b#again"],
+                &["/x?include=links", "/b", "/c"],
+                Err(PageError::NextRepeats),
+            ),
+            (&["/b", "/c", ""], &["/x?include=links", "/b", "/c"], Ok(())),
+            (
+                &["/b", "https://evil.example/c"],
+                &["/x?include=links", "/b"],
+                Err(PageError::ForeignNext),
+            ),
+        ];
+        for (links, fetched, end) in cases {
+            let mut cursor = PageCursor::new("/x");
+            let mut targets = Vec::new();
+            let mut outcome = Ok(());
+            let mut links = links.iter();
+            while let Some(target) = cursor.poll_target() {
+                targets.push(target);
+                let Some(link) = links.next() else {
+                    panic!("fetched more pages than the case has: {targets:?}");
+                };
+                let read = if link.is_empty() {
+                    last.clone()
+                } else {
+                    page(link)
+                };
+                if let Err(error) = cursor.handle_page(&tenant, &read) {
+                    outcome = Err(error);
+                }
+            }
+            assert_eq!(targets, *fetched, "{links:?}");
+            assert_eq!(outcome, *end, "{links:?}");
+            assert_eq!(cursor.pages_fetched(), fetched.len());
+            assert!(!cursor.has_next());
+            assert_eq!(cursor.poll_target(), None);
+        }
+        let mut stopped = PageCursor::new("/x?token=S3NT1NEL");
+        assert_eq!(
+            format!("{stopped:?}"),
+            "PageCursor { pages_fetched: 0, has_next: true }"
+        );
+        assert!(stopped.has_next());
+        stopped.stop();
+        assert_eq!(stopped.poll_target(), None);
+    }
+
+    #[test]
     fn with_links_table() {
         let cases: &[(&str, &str)] = &[
             ("/a", "/a?include=links"),
@@ -530,7 +725,7 @@ mod tests {
             ),
             (
                 PageError::NextRepeats,
-                "list page \"links.next\" leads back to the same page",
+                "list page \"links.next\" leads back to a page already read",
             ),
         ];
         for (error, expected) in cases {
