@@ -107,7 +107,8 @@ fuzz_target!(|input: &[u8]| {
         rest = tail;
     }
     let response = rest;
-    cuts.iter_mut().for_each(|cut| *cut = (*cut).min(response.len()));
+    cuts.iter_mut()
+        .for_each(|cut| *cut = (*cut).min(response.len()));
     cuts.sort_unstable();
     let parser = if flags & 8 != 0 {
         ResponseParser::for_head_request(limits)

@@ -183,8 +183,11 @@ const CASES: [&[u8]; 9] = [
     include_bytes!("../../core/tests/data/B21.http"),
 ];
 
+/// Status, header fields and body of an answer, owned.
+type OwnedResponse = (u16, Vec<(String, Vec<u8>)>, Vec<u8>);
+
 /// Status, header fields and de-chunked body of a recorded answer.
-fn case(pick: u8) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+fn case(pick: u8) -> OwnedResponse {
     let raw = CASES[usize::from(pick) % CASES.len()];
     let mut buf = raw.to_vec();
     let mut parser = ResponseParser::new(Limits::new());
@@ -324,7 +327,10 @@ impl Harness {
                 assert!(self.in_flight.is_none(), "a second request in flight");
                 assert!(!self.halted, "a request after a fatal error");
                 if let Some(not_before) = self.not_before {
-                    assert!(now >= not_before, "a request before Retry-After/backoff ended");
+                    assert!(
+                        now >= not_before,
+                        "a request before Retry-After/backoff ended"
+                    );
                 }
                 assert!(!self.all_ids.contains(&id), "a request id reused");
                 self.all_ids.push(id);
@@ -368,7 +374,7 @@ impl Harness {
         let mut expected_retry_after: Option<Duration> = None;
         let mut token_type_ok = true;
         let secret = format!("AT-fuzz-{}-{}", self.issued, "x".repeat(40));
-        let (status, headers, body): (u16, Vec<(String, Vec<u8>)>, Vec<u8>) = match answer {
+        let (status, headers, body): OwnedResponse = match answer {
             Answer::Token {
                 expires_in,
                 token_type,
@@ -463,14 +469,18 @@ impl Harness {
             .iter()
             .map(|(name, value)| Header { name, value })
             .collect();
-        let response = HttpResponse::new(status, &header_fields, &body).with_wall_clock(wall(self.now));
+        let response =
+            HttpResponse::new(status, &header_fields, &body).with_wall_clock(wall(self.now));
         if matches!(answer, Answer::Raw { .. } | Answer::Case(_)) && !(200..400).contains(&status) {
             expected_retry_after = retry_after_delay(&response);
         }
         let was_fetching = self.machine.is_fetching();
         let outcome = self.machine.handle_token_response(self.now, id, &response);
         if stale.is_some() {
-            assert!(matches!(outcome, TokenOutcome::Stale), "a stale answer was used");
+            assert!(
+                matches!(outcome, TokenOutcome::Stale),
+                "a stale answer was used"
+            );
             assert_eq!(self.machine.is_fetching(), was_fetching);
             return;
         }
@@ -479,7 +489,9 @@ impl Harness {
         match outcome {
             TokenOutcome::Issued(generation) => {
                 assert!(
-                    self.generations.last().is_none_or(|&last| generation > last),
+                    self.generations
+                        .last()
+                        .is_none_or(|&last| generation > last),
                     "generations increase"
                 );
                 self.generations.push(generation);
@@ -629,7 +641,10 @@ impl Harness {
                     .filter(|&g| Some(g) != current)
                     .collect();
                 if let Some(&generation) = older.get(usize::from(*pick) % older.len().max(1)) {
-                    assert!(!self.machine.invalidate(generation), "a newer token dropped");
+                    assert!(
+                        !self.machine.invalidate(generation),
+                        "a newer token dropped"
+                    );
                 }
             }
             Event::Reset => {
@@ -645,7 +660,10 @@ impl Harness {
                 if let (Some(snapshot), Some(model)) = (snapshot, usable) {
                     assert_eq!(snapshot.access_token.secret(), model.secret);
                     let remaining = model.usable_until - self.now;
-                    assert!(snapshot.usable_until.as_secs() <= wall(self.now).as_secs() + remaining.as_secs());
+                    assert!(
+                        snapshot.usable_until.as_secs()
+                            <= wall(self.now).as_secs() + remaining.as_secs()
+                    );
                     assert!(!format!("{snapshot:?}").contains(&model.secret));
                 }
             }
@@ -666,11 +684,18 @@ impl Harness {
                 let remaining = Duration::from_secs((*remaining_secs).into()).saturating_sub(skew);
                 let usable_until = self.now + remaining;
                 let expected = !remaining.is_zero()
-                    && self.token.as_ref().is_none_or(|t| t.usable_until < usable_until);
+                    && self
+                        .token
+                        .as_ref()
+                        .is_none_or(|t| t.usable_until < usable_until);
                 let imported = self.machine.import(self.now, wall_now, skew, snapshot);
                 assert_eq!(imported.is_some(), expected);
                 if let Some(generation) = imported {
-                    assert!(self.generations.last().is_none_or(|&last| generation > last));
+                    assert!(
+                        self.generations
+                            .last()
+                            .is_none_or(|&last| generation > last)
+                    );
                     self.generations.push(generation);
                     self.issued += 1;
                     self.token = Some(ModelToken {

@@ -15,8 +15,14 @@ fn is_tchar(b: u8) -> bool {
 
 fn check(challenge: &Challenge) {
     assert!(!challenge.scheme().is_empty());
-    assert!(challenge.scheme().bytes().all(is_tchar), "scheme is a token");
-    assert!(!(challenge.token68().is_some() && !challenge.params().is_empty()));
+    assert!(
+        challenge.scheme().bytes().all(is_tchar),
+        "scheme is a token"
+    );
+    assert!(
+        challenge.token68().is_none() || challenge.params().is_empty(),
+        "a token68 and auth-params"
+    );
     for (name, _) in challenge.params() {
         assert!(!name.is_empty() && name.bytes().all(is_tchar), "param name");
     }
@@ -50,7 +56,11 @@ fuzz_target!(|input: &[u8]| {
         }
         let bearer = bearer_challenge(&response);
         let class = ApiResponseClass::classify(&response, ApiAttempt::First);
-        if let ApiResponseClass::MissingScope { required, description } = class {
+        if let ApiResponseClass::MissingScope {
+            required,
+            description,
+        } = class
+        {
             let bearer = bearer.unwrap_or_default();
             assert_eq!(required, bearer.scope);
             assert_eq!(description, bearer.error_description);
