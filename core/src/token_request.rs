@@ -220,18 +220,76 @@ impl<'a> TokenRequest<'a> {
     /// assert_eq!(request.basic_authorization().as_deref().map(String::as_str), Some("Basic YSUyMGI6YyUyQmQ="));
     /// assert_eq!(&request.body()[..], b"grant_type=client_credentials");
     /// ```
+    ///
+    /// To write the value into memory of your own instead, without allocating, see
+    /// [`write_basic_authorization`](TokenRequest::write_basic_authorization).
     #[must_use]
     pub fn basic_authorization(&self) -> Option<Zeroizing<String>> {
+        let len = self.basic_authorization_len()?;
+        let mut value = AsciiString(Zeroizing::new(String::with_capacity(len)));
+        self.write_basic_authorization(&mut value);
+        Some(value.0)
+    }
+
+    /// With [`ClientAuthMethod::HttpBasic`], the exact length in bytes of the
+    /// `Authorization` value that [`write_basic_authorization`](TokenRequest::write_basic_authorization)
+    /// writes; otherwise `None`.
+    #[must_use]
+    pub fn basic_authorization_len(&self) -> Option<usize> {
         match self.credentials.method() {
             ClientAuthMethod::RequestBody => None,
             ClientAuthMethod::HttpBasic => {
                 let mut counter = ByteCounter::new();
                 self.write_basic_credentials(&mut Base64::new(&mut counter));
-                let len = BASIC.len().saturating_add(counter.count());
-                let mut value = AsciiString(Zeroizing::new(String::with_capacity(len)));
-                value.put(BASIC.as_bytes());
-                self.write_basic_credentials(&mut Base64::new(&mut value));
-                Some(value.0)
+                Some(BASIC.len().saturating_add(counter.count()))
+            }
+        }
+    }
+
+    /// With [`ClientAuthMethod::HttpBasic`], writes the `Authorization` value
+    /// `Basic base64(enc(client_id) ":" enc(client_secret))` into `sink` without allocating
+    /// and returns its length, [`basic_authorization_len`](TokenRequest::basic_authorization_len)
+    /// bytes; otherwise writes nothing and returns `None`. The value is ASCII.
+    ///
+    /// For a `&mut [u8]` of your own, write through a [`form::SliceWriter`] (all or nothing
+    /// with [`form::write_to_slice`]).
+    ///
+    /// # Security warning
+    ///
+    /// The value is the client secret, barely disguised. Zeroize what `sink` wrote once the
+    /// request is sent (for example with `zeroize::Zeroize`), and never log it. A `Vec` that
+    /// grows while it is written leaves copies behind in freed memory: reserve
+    /// `basic_authorization_len()` first.
+    ///
+    /// ```
+    /// use lucca_auth::config::{ClientAuthMethod, ClientCredentials, UserAgent};
+    /// use lucca_auth::endpoint::TokenEndpoint;
+    /// use lucca_auth::form::SliceWriter;
+    /// use lucca_auth::scope::Scopes;
+    /// use lucca_auth::secret::{ClientId, ClientSecret};
+    /// use lucca_auth::token_request::TokenRequest;
+    ///
+    /// let credentials = ClientCredentials::new(ClientId::new("a b"), ClientSecret::new("c+d"))
+    ///     .with_method(ClientAuthMethod::HttpBasic);
+    /// let (endpoint, scopes, ua) = (TokenEndpoint::default(), Scopes::new(), UserAgent::default());
+    /// let request = TokenRequest::new(&endpoint, &credentials, &scopes, &ua);
+    /// assert_eq!(request.basic_authorization_len(), Some(22));
+    /// let mut buf = [0u8; 64];
+    /// let mut out = SliceWriter::new(&mut buf);
+    /// assert_eq!(request.write_basic_authorization(&mut out), Some(22));
+    /// assert_eq!(out.written(), b"Basic YSUyMGI6YyUyQmQ=");
+    /// ```
+    pub fn write_basic_authorization<S: ByteSink + ?Sized>(&self, sink: &mut S) -> Option<usize> {
+        match self.credentials.method() {
+            ClientAuthMethod::RequestBody => None,
+            ClientAuthMethod::HttpBasic => {
+                let mut counted = Counted {
+                    out: sink,
+                    count: 0,
+                };
+                counted.put(BASIC.as_bytes());
+                self.write_basic_credentials(&mut Base64::new(&mut counted));
+                Some(counted.count)
             }
         }
     }
@@ -282,6 +340,19 @@ impl ByteSink for AsciiString {
         for &b in bytes {
             self.0.push(if b.is_ascii() { char::from(b) } else { '?' });
         }
+    }
+}
+
+/// A sink that passes bytes on to `out` and counts them.
+struct Counted<'s, S: ByteSink + ?Sized> {
+    out: &'s mut S,
+    count: usize,
+}
+
+impl<S: ByteSink + ?Sized> ByteSink for Counted<'_, S> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.count = self.count.saturating_add(bytes.len());
+        self.out.put(bytes);
     }
 }
 
@@ -696,6 +767,10 @@ mod tests {
 
                 let authorization = request.basic_authorization();
                 prop_assert_eq!(authorization.is_some(), basic);
+                let mut written = Vec::new();
+                prop_assert_eq!(request.write_basic_authorization(&mut written), request.basic_authorization_len());
+                prop_assert_eq!(request.basic_authorization_len(), basic.then_some(written.len()));
+                prop_assert_eq!(authorization.as_deref().map(String::as_bytes), basic.then_some(&written[..]));
                 if let Some(value) = authorization {
                     let encoded = value.strip_prefix("Basic ").unwrap_or_default();
                     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded);
@@ -722,6 +797,72 @@ mod tests {
                 for needle in leak_forms(&secret, "app") {
                     prop_assert!(!shown.contains(&needle));
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn basic_authorization_written_into_caller_memory() {
+        // (client id, secret, method, expected value)
+        use ClientAuthMethod::{HttpBasic, RequestBody};
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, ClientAuthMethod, Option<&str>)] = &[
+            ("app", "s", RequestBody, None),
+            ("app", "s", HttpBasic, Some("Basic YXBwOnM=")),
+            ("", "", HttpBasic, Some("Basic Og==")),
+            ("ab", "", HttpBasic, Some("Basic YWI6")),
+            ("a", "bc", HttpBasic, Some("Basic YTpiYw==")),
+            // enc("é") ":" enc("+ ") = "%C3%A9:%2B%20"
+            ("é", "+ ", HttpBasic, Some("Basic JUMzJUE5OiUyQiUyMA==")),
+            // B09's credentials: base64("demo-integration:Ab%2B1%2Fc%3Dd%26e%25f")
+            ("demo-integration", "Ab+1/c=d&e%f", HttpBasic,
+                Some("Basic ZGVtby1pbnRlZ3JhdGlvbjpBYiUyQjElMkZjJTNEZCUyNmUlMjVm")),
+        ];
+        for &(id, secret, method, expected) in cases {
+            let credentials = ClientCredentials::new(ClientId::new(id), ClientSecret::new(secret))
+                .with_method(method);
+            let (endpoint, scopes, ua) = (
+                TokenEndpoint::default(),
+                Scopes::new(),
+                UserAgent::default(),
+            );
+            let request = TokenRequest::new(&endpoint, &credentials, &scopes, &ua);
+            let expected_len = expected.map(str::len);
+            assert_eq!(request.basic_authorization_len(), expected_len, "{id:?}");
+
+            // Into a Vec: the same bytes as the allocating convenience.
+            let mut vec = Vec::new();
+            assert_eq!(request.write_basic_authorization(&mut vec), expected_len);
+            assert_eq!(
+                core::str::from_utf8(&vec).ok(),
+                Some(expected.unwrap_or(""))
+            );
+            assert_eq!(
+                request.basic_authorization().as_deref().map(String::as_str),
+                expected
+            );
+
+            // Into a slice of exactly that length, and one byte short (all or nothing).
+            let len = expected_len.unwrap_or(0);
+            let mut buf = vec![b'#'; len + 1];
+            let mut out = form::SliceWriter::new(&mut buf[..len]);
+            assert_eq!(request.write_basic_authorization(&mut out), expected_len);
+            assert_eq!(out.finish(), Ok(len));
+            assert_eq!(&buf[..len], expected.unwrap_or("").as_bytes());
+            assert_eq!(buf[len], b'#');
+            if let Some(short) = len.checked_sub(1) {
+                let mut buf = vec![b'#'; short];
+                let written = form::write_to_slice(&mut buf, |sink| {
+                    request.write_basic_authorization(sink);
+                });
+                assert_eq!(
+                    written,
+                    Err(BufferTooSmall {
+                        needed: len,
+                        available: short
+                    })
+                );
+                assert!(buf.iter().all(|&b| b == b'#'));
             }
         }
     }
