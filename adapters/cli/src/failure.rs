@@ -77,11 +77,15 @@ struct FailureJson<'a> {
 }
 
 impl Failure {
+    /// Every failure is built here, and every text in it that may come from a server (an
+    /// OAuth code, a problem's title and detail, an `error_description`, scope names, the
+    /// adapter's excerpts of error answers) is made [`terminal_safe`] here, once, for both
+    /// the human and the JSON output.
     fn new(class: ExitClass, error: impl Into<String>, description: Option<String>) -> Self {
         Failure {
             class,
-            error: error.into(),
-            description,
+            error: terminal_safe(&error.into()),
+            description: description.map(|text| terminal_safe(&text)),
             status: None,
             retryable: false,
             retry_after: None,
@@ -264,7 +268,7 @@ impl Failure {
             Some(description.unwrap_or(fallback)),
         )
         .with_status(Some(403));
-        failure.missing_scope = Some(required.to_vec());
+        failure.missing_scope = Some(required.iter().map(|scope| terminal_safe(scope)).collect());
         failure
     }
 
@@ -332,6 +336,36 @@ impl Failure {
     pub fn transport(error: &TransportError) -> Self {
         from_transport_error(error).with_retry(error.kind().is_retryable(), None)
     }
+}
+
+/// `text` without what a terminal would act on instead of printing: control characters
+/// (C0 such as ESC, BEL, CR and LF, DEL, and C1 such as CSI) and the invisible Unicode
+/// formatting characters that reorder or hide text (bidirectional embeddings, overrides and
+/// isolates U+202A–U+202E and U+2066–U+2069, the marks U+200E, U+200F and U+061C, the
+/// zero-width U+200B–U+200D, U+2060 and U+FEFF). Line and paragraph breaks and tabs
+/// (`\t \n \r`, U+000B, U+000C, U+0085, U+2028, U+2029) become one space each, so that
+/// words stay apart and a server cannot start a line of its own that looks like ours;
+/// everything else is dropped.
+///
+/// A server's text is shown to a person as text only: an escape sequence in a problem's
+/// `title` must not retitle the terminal, clear it, or move the cursor, and a right-to-left
+/// override must not make it read backwards.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                Some(' ')
+            }
+            '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{061c}'
+            | '\u{feff}' => None,
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 /// `title: detail`, `title` or `detail`, whichever the problem has.
@@ -440,6 +474,70 @@ mod tests {
         for (status, error) in cases {
             assert_eq!(transient_status_error(status), error, "{status}");
         }
+    }
+
+    #[test]
+    fn terminal_safe_text() {
+        let cases = [
+            ("Not Found", "Not Found"),
+            ("", ""),
+            // OSC (retitle), BEL, CSI clear screen: the escape and the bell go, the rest is
+            // harmless text.
+            (
+                "Not Found\u{1b}]0;pwned\u{7}\u{1b}[2J",
+                "Not Found]0;pwned[2J",
+            ),
+            (
+                "line1\r\nlucca-auth: all good",
+                "line1  lucca-auth: all good",
+            ),
+            ("a\tb\u{b}c\u{c}d\u{85}e\u{2028}f\u{2029}g", "a b c d e f g"),
+            ("nul\u{0}del\u{7f}", "nuldel"),
+            // C1 controls, CSI among them.
+            ("\u{80}\u{9b}31m\u{9f}x", "31mx"),
+            // Bidirectional overrides, embeddings, isolates and marks.
+            ("abc\u{202e}fed\u{202c}", "abcfed"),
+            ("\u{202a}\u{202b}\u{202d}x", "x"),
+            ("\u{2066}\u{2067}\u{2068}y\u{2069}", "y"),
+            ("\u{200e}\u{200f}\u{61c}z", "z"),
+            (
+                "zero\u{200b}\u{200c}\u{200d}\u{2060}\u{feff}width",
+                "zerowidth",
+            ),
+            // Printable non-ASCII stays.
+            ("Congé refusé — 休暇", "Congé refusé — 休暇"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(terminal_safe(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn server_text_is_made_terminal_safe_in_every_failure() {
+        let mut problem = Problem::default();
+        problem.title = Some("Not Found\u{1b}]0;pwned\u{7}".to_owned());
+        problem.detail = Some("line1\r\nlucca-auth: all good\u{202e}".to_owned());
+        let failure = Failure::api_error(404, Some(&problem), String::new());
+        assert_eq!(
+            failure.to_human(),
+            "lucca-auth: error: api_error (HTTP 404): Not Found]0;pwned: line1  lucca-auth: all good"
+        );
+        assert_eq!(
+            failure.to_json(),
+            r#"{"error":"api_error","description":"Not Found]0;pwned: line1  lucca-auth: all good","status":404,"retryable":false,"retry_after_s":null,"missing_scope":null}"#
+        );
+        let failure = Failure::missing_scope(
+            &["employees.readonly\u{1b}[2J".to_owned()],
+            Some("need\u{7} \u{2067}more".to_owned()),
+            String::new(),
+        );
+        assert_eq!(failure.description.as_deref(), Some("need more"));
+        assert_eq!(
+            failure.missing_scope.as_deref(),
+            Some(&["employees.readonly[2J".to_owned()][..])
+        );
+        let failure = Failure::rate_limited(None, "slow\u{9b}2J down".to_owned());
+        assert_eq!(failure.description.as_deref(), Some("slow2J down"));
     }
 
     #[test]

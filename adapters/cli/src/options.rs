@@ -71,7 +71,8 @@ pub struct GlobalOptions {
     )]
     pub client_id: Option<String>,
 
-    /// Read the client secret from this file (one trailing line break is ignored).
+    /// Read the client secret from this regular file (one trailing line break is ignored; at
+    /// most 4096 bytes).
     #[arg(
         long,
         global = true,
@@ -80,7 +81,8 @@ pub struct GlobalOptions {
     )]
     pub client_secret_file: Option<PathBuf>,
 
-    /// Read the client secret from standard input (one trailing line break is ignored).
+    /// Read the client secret from standard input (one trailing line break is ignored; at
+    /// most 4096 bytes).
     #[arg(long, global = true)]
     pub client_secret_stdin: bool,
 

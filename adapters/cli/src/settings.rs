@@ -17,6 +17,12 @@ use crate::options::{ClientAuth, GlobalOptions};
 /// The environment variable holding the client secret.
 pub const SECRET_VARIABLE: &str = "LUCCA_CLIENT_SECRET";
 
+/// The longest client secret accepted, in bytes, after the one trailing line break that is
+/// ignored: from a file, standard input or the environment alike. Lucca's client secrets
+/// are a few dozen characters; anything this long is the wrong file (or `/dev/zero`), and
+/// is refused before it is read whole or sent anywhere.
+pub const MAX_SECRET_BYTES: usize = 4096;
+
 /// The tenant used by `token` when no host is given: `token` never calls the API, so this
 /// origin is never contacted.
 const UNUSED_TENANT: &str = "https://tenant-not-needed.invalid";
@@ -167,45 +173,36 @@ fn read_secret(options: &GlobalOptions) -> Result<ClientSecret, Failure> {
         },
     };
     let (mut secret, origin) = match source {
-        SecretSource::File(path) => {
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|mut file| file.read_to_end(&mut bytes))
-                .map_err(|error| {
-                    Failure::usage(format!(
-                        "cannot read the client secret file {}: {}",
-                        path.display(),
-                        error.kind()
-                    ))
-                })?;
-            (
-                into_text(bytes, "the client secret file")?,
-                "the client secret file",
-            )
-        }
+        SecretSource::File(path) => (read_secret_file(path)?, "the client secret file"),
         SecretSource::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .map_err(|error| {
-                    Failure::usage(format!(
-                        "cannot read the client secret from standard input: {}",
-                        error.kind()
-                    ))
+            let bytes =
+                read_capped(std::io::stdin().lock(), "standard input").map_err(|error| {
+                    error.into_failure(|kind| {
+                        format!("cannot read the client secret from standard input: {kind}")
+                    })
                 })?;
             (into_text(bytes, "standard input")?, "standard input")
         }
-        SecretSource::Environment(value) => match value.into_string() {
-            Ok(text) => (text, SECRET_VARIABLE),
-            Err(_) => {
-                return Err(Failure::usage(format!(
-                    "{SECRET_VARIABLE} is not valid UTF-8"
-                )));
+        SecretSource::Environment(value) => {
+            // The limit applies after the one line break that is ignored, as for a file.
+            if value.len() > MAX_SECRET_BYTES + 2 {
+                return Err(too_large(SECRET_VARIABLE));
             }
-        },
+            match value.into_string() {
+                Ok(text) => (text, SECRET_VARIABLE),
+                Err(_) => {
+                    return Err(Failure::usage(format!(
+                        "{SECRET_VARIABLE} is not valid UTF-8"
+                    )));
+                }
+            }
+        }
     };
     strip_one_line_break(&mut secret);
+    if secret.len() > MAX_SECRET_BYTES {
+        wipe(secret.into_bytes());
+        return Err(too_large(origin));
+    }
     let secret = ClientSecret::new(secret);
     if secret.secret().is_empty() {
         return Err(Failure::usage(format!(
@@ -215,12 +212,100 @@ fn read_secret(options: &GlobalOptions) -> Result<ClientSecret, Failure> {
     Ok(secret)
 }
 
+/// Reads the secret file: only a regular file (a symbolic link to one is fine), at most
+/// [`MAX_SECRET_BYTES`] (and one line break).
+///
+/// The file type is checked before the file is opened: opening a FIFO blocks until someone
+/// writes to it, and a device like `/dev/zero` never ends. It is checked again on the open
+/// file, in case the path was replaced in between.
+fn read_secret_file(path: &Path) -> Result<String, Failure> {
+    let cannot_read = |kind: std::io::ErrorKind| {
+        format!(
+            "cannot read the client secret file {}: {kind}",
+            path.display()
+        )
+    };
+    let not_regular = || {
+        Failure::usage(format!(
+            "the client secret file {} is not a regular file",
+            path.display()
+        ))
+    };
+    let metadata =
+        std::fs::metadata(path).map_err(|error| Failure::usage(cannot_read(error.kind())))?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    let file =
+        std::fs::File::open(path).map_err(|error| Failure::usage(cannot_read(error.kind())))?;
+    let metadata = file
+        .metadata()
+        .map_err(|error| Failure::usage(cannot_read(error.kind())))?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    let bytes = read_capped(file, "the client secret file")
+        .map_err(|error| error.into_failure(cannot_read))?;
+    into_text(bytes, "the client secret file")
+}
+
+/// Why [`read_capped`] gave up.
+enum CappedReadError {
+    /// More than the secret and a line break: the usage failure, ready.
+    TooLarge(Failure),
+    /// The read itself failed.
+    Io(std::io::ErrorKind),
+}
+
+impl CappedReadError {
+    /// The usage failure, with `describe` wording an I/O error.
+    fn into_failure(self, describe: impl FnOnce(std::io::ErrorKind) -> String) -> Failure {
+        match self {
+            CappedReadError::TooLarge(failure) => failure,
+            CappedReadError::Io(kind) => Failure::usage(describe(kind)),
+        }
+    }
+}
+
+/// Reads at most [`MAX_SECRET_BYTES`] and a line break from `source`, into one buffer
+/// allocated up front (so that no copy of the secret is left behind by a reallocation).
+/// Anything longer is refused without reading the rest.
+fn read_capped(source: impl Read, origin: &str) -> Result<Vec<u8>, CappedReadError> {
+    let limit = MAX_SECRET_BYTES + 2;
+    let mut bytes = Vec::with_capacity(limit + 1);
+    // `limit + 1` fits in a `u64` on every platform Rust supports.
+    let take = u64::try_from(limit + 1).unwrap_or(u64::MAX);
+    if let Err(error) = source.take(take).read_to_end(&mut bytes) {
+        wipe(bytes);
+        return Err(CappedReadError::Io(error.kind()));
+    }
+    if bytes.len() > limit {
+        wipe(bytes);
+        return Err(CappedReadError::TooLarge(too_large(origin)));
+    }
+    Ok(bytes)
+}
+
+/// The usage failure for a secret longer than [`MAX_SECRET_BYTES`].
+fn too_large(origin: &str) -> Failure {
+    Failure::usage(format!(
+        "the client secret from {origin} is longer than {MAX_SECRET_BYTES} bytes (Lucca \
+         client secrets are much shorter)"
+    ))
+}
+
+/// Overwrites bytes that may hold (part of) a secret before they are dropped.
+fn wipe(mut bytes: Vec<u8>) {
+    bytes.iter_mut().for_each(|byte| *byte = 0);
+    // Keep the writes from being optimised away as dead stores.
+    std::hint::black_box(&bytes);
+}
+
 /// The bytes as text, moved (not copied) so that the secret lives in one buffer only.
 fn into_text(bytes: Vec<u8>, origin: &str) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|error| {
         // Wipe the rejected bytes before they are dropped.
-        let mut bytes = error.into_bytes();
-        bytes.iter_mut().for_each(|byte| *byte = 0);
+        wipe(error.into_bytes());
         Failure::usage(format!(
             "the client secret from {origin} is not valid UTF-8"
         ))
@@ -257,6 +342,45 @@ mod tests {
             strip_one_line_break(&mut text);
             assert_eq!(text, expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn secrets_are_read_up_to_the_limit() {
+        // (bytes offered, accepted): the limit is the secret plus a `\r\n`; an endless
+        // source is cut off one byte past the limit.
+        let cases = [
+            (0, true),
+            (1, true),
+            (MAX_SECRET_BYTES, true),
+            (MAX_SECRET_BYTES + 2, true),
+            (MAX_SECRET_BYTES + 3, false),
+            (2 * 1024 * 1024, false),
+        ];
+        for (length, accepted) in cases {
+            let source = vec![b'a'; length];
+            match read_capped(source.as_slice(), "the test") {
+                Ok(bytes) => {
+                    assert!(accepted, "{length}");
+                    assert_eq!(bytes.len(), length);
+                }
+                Err(CappedReadError::TooLarge(failure)) => {
+                    assert!(!accepted, "{length}");
+                    assert_eq!(
+                        failure.description.as_deref(),
+                        Some(
+                            "the client secret from the test is longer than 4096 bytes (Lucca \
+                             client secrets are much shorter)"
+                        )
+                    );
+                }
+                Err(CappedReadError::Io(kind)) => panic!("{length}: {kind}"),
+            }
+        }
+        let endless = std::io::repeat(0);
+        assert!(matches!(
+            read_capped(endless, "the test"),
+            Err(CappedReadError::TooLarge(_))
+        ));
     }
 
     #[test]
