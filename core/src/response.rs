@@ -4,6 +4,8 @@
 //! Adapters build one from whatever their HTTP stack gives them; the core's own HTTP/1.1
 //! codec produces one directly from raw bytes.
 
+use core::fmt;
+
 use crate::time::UnixTime;
 
 pub use httparse::Header;
@@ -18,7 +20,11 @@ pub use httparse::Header;
 /// let response = HttpResponse::new(429, &headers, b"");
 /// assert_eq!(response.header("retry-after"), Some(&b"30"[..]));
 /// ```
-#[derive(Clone, Copy, Debug)]
+///
+/// Its `Debug` output shows the status, the header fields (the values of credential-bearing
+/// fields such as `Authorization` and `Set-Cookie` as `[redacted]`) and the body's length,
+/// never the body: a token answer's body is the token.
+#[derive(Clone, Copy)]
 pub struct HttpResponse<'a> {
     status: u16,
     headers: &'a [Header<'a>],
@@ -88,9 +94,82 @@ impl<'a> HttpResponse<'a> {
     }
 }
 
+impl fmt::Debug for HttpResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &HeaderFieldsDebug(self.headers))
+            .field("body_len", &self.body.len())
+            .field("wall_clock", &self.wall_clock)
+            .finish()
+    }
+}
+
+/// Header fields whose values are credentials, shown as `[redacted]` by [`HeaderFieldsDebug`].
+const CREDENTIAL_FIELDS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// `Debug` for header fields: `name: value` pairs, values as text where they are UTF-8 (else
+/// their length), and the values of credential-bearing fields ([`CREDENTIAL_FIELDS`]) as
+/// `[redacted]`. Used by [`HttpResponse`] and the codec's request head.
+pub(crate) struct HeaderFieldsDebug<'h, 'a>(pub(crate) &'h [Header<'a>]);
+
+impl fmt::Debug for HeaderFieldsDebug<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// One value, as `Debug` shows it.
+        struct Value<'v>(&'v str, &'v [u8]);
+        impl fmt::Debug for Value<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let Value(name, value) = *self;
+                if CREDENTIAL_FIELDS
+                    .iter()
+                    .any(|field| field.eq_ignore_ascii_case(name))
+                {
+                    f.write_str("[redacted]")
+                } else {
+                    match core::str::from_utf8(value) {
+                        Ok(text) => fmt::Debug::fmt(text, f),
+                        Err(_) => write!(f, "[{} bytes]", value.len()),
+                    }
+                }
+            }
+        }
+        f.debug_map()
+            .entries(self.0.iter().map(|h| (h.name, Value(h.name, h.value))))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_body_and_no_credential_field() {
+        let headers = [
+            Header {
+                name: "Content-Type",
+                value: b"application/json",
+            },
+            Header {
+                name: "set-cookie",
+                value: b"session=abc",
+            },
+            Header {
+                name: "X-Bytes",
+                value: b"\xff\xfe",
+            },
+        ];
+        let response = HttpResponse::new(200, &headers, br#"{"access_token":"AT-1"}"#);
+        assert_eq!(
+            alloc::format!("{response:?}"),
+            r#"HttpResponse { status: 200, headers: {"Content-Type": "application/json", "set-cookie": [redacted], "X-Bytes": [2 bytes]}, body_len: 23, wall_clock: None }"#
+        );
+    }
 
     #[test]
     fn header_lookup_is_case_insensitive_and_ordered() {

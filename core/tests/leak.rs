@@ -45,9 +45,19 @@ fn encodings(value: &str) -> Vec<String> {
         base64::engine::general_purpose::STANDARD.encode(basic_pair),
         base64::engine::general_purpose::STANDARD.encode(basic_plain),
         base64::engine::general_purpose::STANDARD.encode(value),
-        format!("{:?}", value.as_bytes()),
+        // The byte list without its brackets, so that a sentinel inside a longer byte list
+        // (a whole body formatted as bytes) is caught too.
+        byte_list(value.as_bytes()),
         format!("{:?}", value),
     ]
+}
+
+/// `bytes` as `Debug` prints a byte slice, without the surrounding brackets: `83, 51, 110`.
+fn byte_list(bytes: &[u8]) -> String {
+    let list = format!("{bytes:?}");
+    list.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned()
 }
 
 fn assert_clean(what: &str, text: &str) {
@@ -264,4 +274,71 @@ fn api_classification_never_shows_the_token() {
         let class = ApiResponseClass::classify(&HttpResponse::new(401, &headers, b""), attempt);
         check("ApiResponseClass (401)", &class);
     }
+
+    // A 403 whose challenge and a 4xx whose problem+json echo the token: once redacted with
+    // the token that was sent, no text holds it.
+    let config = config(ClientAuthMethod::RequestBody);
+    let mut machine = config.token_machine(config.scopes.clone());
+    let t0 = Instant::from_millis(1_000);
+    let TokenAction::Send(id) = machine.poll(t0) else {
+        panic!("a token request first");
+    };
+    let body = token_body();
+    let _ = machine.handle_token_response(t0, id, &HttpResponse::new(200, &JSON, body.as_bytes()));
+    let token = machine.current().expect("token").access_token().clone();
+    let forbidden = format!(
+        r#"Bearer error="insufficient_scope", scope="employees.readonly {TOKEN}", error_description="{TOKEN} lacks it""#
+    );
+    let forbidden_headers = [Header {
+        name: "WWW-Authenticate",
+        value: forbidden.as_bytes(),
+    }];
+    let problem = serde_json::json!({
+        "type": "about:blank", "title": format!("bad {TOKEN}"), "status": 422,
+        "detail": format!("token {TOKEN}"), "errors": {"token": [TOKEN]}, "traceId": TOKEN,
+    })
+    .to_string();
+    let problem_headers = [Header {
+        name: "Content-Type",
+        value: b"application/problem+json",
+    }];
+    for (status, headers, body) in [
+        (403, &forbidden_headers[..], &b""[..]),
+        (422, &problem_headers[..], problem.as_bytes()),
+    ] {
+        let mut class = ApiResponseClass::classify(
+            &HttpResponse::new(status, headers, body),
+            ApiAttempt::First,
+        );
+        class.redact(&token);
+        check(&format!("ApiResponseClass ({status}, redacted)"), &class);
+    }
+}
+
+#[test]
+fn http_views_never_show_a_body_or_a_credential_field() {
+    let body = token_body();
+    let bearer = format!("Bearer {TOKEN}");
+    let headers = [
+        Header {
+            name: "Content-Type",
+            value: b"application/json",
+        },
+        Header {
+            name: "Set-Cookie",
+            value: bearer.as_bytes(),
+        },
+    ];
+    check(
+        "HttpResponse (token answer)",
+        &HttpResponse::new(200, &headers, body.as_bytes()),
+    );
+    let authorization = [Header {
+        name: "Authorization",
+        value: bearer.as_bytes(),
+    }];
+    let head =
+        lucca_auth::codec::RequestHead::new("GET", "/lucca-api/leaves", "example.ilucca.net")
+            .with_headers(&authorization);
+    check("RequestHead", &head);
 }

@@ -15,7 +15,7 @@ use core::fmt;
 use super::ConnectionMode;
 use crate::form::BufferTooSmall;
 pub use crate::form::SliceWriter;
-use crate::response::Header;
+use crate::response::{Header, HeaderFieldsDebug};
 
 /// A request body that knows its exact length before it is written.
 ///
@@ -195,7 +195,10 @@ impl From<BufferTooSmall> for WriteError {
 /// );
 /// # Ok::<(), lucca_auth::codec::WriteError>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
+///
+/// Its `Debug` output shows the values of credential-bearing header fields (`Authorization`,
+/// `Cookie`, …) as `[redacted]`.
+#[derive(Clone, Copy)]
 pub struct RequestHead<'a> {
     method: &'a str,
     target: &'a str,
@@ -210,6 +213,18 @@ const HOST: &[u8] = b"Host: ";
 const CONTENT_LENGTH: &[u8] = b"Content-Length: ";
 const CONNECTION_CLOSE: &[u8] = b"Connection: close\r\n";
 const COLON_SPACE: &[u8] = b": ";
+
+impl fmt::Debug for RequestHead<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestHead")
+            .field("method", &self.method)
+            .field("target", &self.target)
+            .field("host", &self.host)
+            .field("headers", &HeaderFieldsDebug(self.headers))
+            .field("connection", &self.connection)
+            .finish()
+    }
+}
 
 impl<'a> RequestHead<'a> {
     /// A request `method target HTTP/1.1` to `host` (the `Host` header value: host, plus
