@@ -9,6 +9,9 @@
 //!
 //! # The driving loop
 //!
+//! One API call, with the token fetched, waited for after a failure, and refreshed once if the
+//! API answers 401 (here it does: the first token has been revoked).
+//!
 //! ```
 //! use lucca_auth::api::{ApiAttempt, ApiResponseClass};
 //! use lucca_auth::config::{ClientCredentials, LuccaConfig};
@@ -17,36 +20,45 @@
 //! use lucca_auth::response::HttpResponse;
 //! use lucca_auth::secret::{ClientId, ClientSecret};
 //! use lucca_auth::time::Instant;
-//! # fn post(_url: &str, _body: &[u8]) -> (u16, Vec<u8>) {
-//! #     (200, br#"{"token_type":"bearer","access_token":"AT-1","expires_in":1800}"#.to_vec())
-//! # }
-//! # fn get(_url: &str, _authorization: &str) -> u16 { 200 }
-//!
+//! # use std::cell::Cell;
+//! # let (tokens, calls) = (Cell::new(0), Cell::new(0));
+//! # let post = |_url: &str, _body: &[u8]| { tokens.set(tokens.get() + 1);
+//! #     (200, format!(r#"{{"token_type":"bearer","access_token":"AT-{}","expires_in":1800}}"#, tokens.get())) };
+//! # let get = |_url: &str, authorization: &str| { calls.set(calls.get() + 1);
+//! #     if authorization == "Bearer AT-1" { 401 } else { 200 } };
+//! # let clock = || Instant::from_millis(0);
+//! # let sleep_until = |_until: Instant| {};
 //! let config = LuccaConfig::new(
 //!     ClientCredentials::new(ClientId::new("my-app"), ClientSecret::new("s3cr3t")),
 //!     TenantHost::parse("https://example.ilucca.net")?,
 //! );
 //! let mut machine = config.token_machine(config.scopes.clone());
-//! let now = Instant::from_millis(0); // your monotonic clock, in milliseconds
-//! let token = loop {
-//!     match machine.poll(now) {
-//!         TokenAction::Use(token) => break token.clone(),
+//! let url = config.tenant.url_for("/lucca-api/leaves")?;
+//! let mut attempt = ApiAttempt::First;
+//! loop {
+//!     let now = clock(); // your monotonic clock, as milliseconds
+//!     let token = match machine.poll(now) {
+//!         TokenAction::Use(token) => token.clone(),
 //!         TokenAction::Send(id) => {
 //!             let request = machine.token_request();
 //!             let (status, body) = post(request.url(), &request.body()); // your HTTP stack
-//!             machine.handle_token_response(now, id, &HttpResponse::new(status, &[], &body));
+//!             machine.handle_token_response(now, id, &HttpResponse::new(status, &[], body.as_bytes()));
+//!             continue;
 //!         }
-//!         TokenAction::WaitUntil { until, .. } => unimplemented!("sleep until {until:?}"),
+//!         TokenAction::WaitUntil { until, .. } => { sleep_until(until); continue; }
 //!         other => return Err(format!("no token: {other:?}").into()),
+//!     };
+//!     let status = get(&url, &format!("Bearer {}", token.access_token().secret()));
+//!     match ApiResponseClass::classify(&HttpResponse::new(status, &[], b""), attempt) {
+//!         ApiResponseClass::Success => break,
+//!         ApiResponseClass::RefreshAndRetry => {
+//!             machine.invalidate(token.generation());
+//!             attempt = ApiAttempt::RetryAfterRefresh;
+//!         }
+//!         other => return Err(format!("API call failed: {other:?}").into()),
 //!     }
-//! };
-//! let authorization = format!("Bearer {}", token.access_token().secret());
-//! let status = get(&config.tenant.url_for("/lucca-api/leaves")?, &authorization);
-//! match ApiResponseClass::classify(&HttpResponse::new(status, &[], b""), ApiAttempt::First) {
-//!     ApiResponseClass::Success => {}
-//!     ApiResponseClass::RefreshAndRetry => { machine.invalidate(token.generation()); }
-//!     other => return Err(format!("API call failed: {other:?}").into()),
 //! }
+//! # assert_eq!((tokens.get(), calls.get()), (2, 2));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

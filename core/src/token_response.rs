@@ -1610,6 +1610,21 @@ mod tests {
     }
 
     #[test]
+    fn b05_lower_case_bearer_is_sent_as_bearer() {
+        // token_type "bearer" (any case) is the Bearer scheme, always written `Bearer`.
+        let token = parse_case(include_bytes!("../tests/data/B05.http")).expect("B05 token");
+        let header = crate::api::BearerAuthorization::new(token.access_token()).expect("header");
+        assert_eq!(
+            alloc::format!("Authorization: {}", header.secret()),
+            "Authorization: Bearer AT-demo-0005"
+        );
+        let mut buf = [0u8; 64];
+        let len =
+            crate::api::write_bearer_authorization(token.access_token(), &mut buf).expect("fits");
+        assert_eq!(&buf[..len], b"Bearer AT-demo-0005");
+    }
+
+    #[test]
     fn b21_chunked_body_is_the_concatenated_chunk_data() {
         let (status, _, body) = case(include_bytes!("../tests/data/B21.http"));
         assert_eq!(status, 200);
