@@ -73,7 +73,9 @@ fn secret_forms() -> Vec<String> {
     vec![
         SECRET.to_owned(),
         percent.clone(),
+        percent.to_lowercase(),
         plus.clone(),
+        plus.to_lowercase(),
         STANDARD.encode(format!("{}:{percent}", form_encode(CLIENT_ID, "%20"))),
         STANDARD.encode(format!("{}:{plus}", form_encode(CLIENT_ID, "+"))),
         STANDARD.encode(format!("{CLIENT_ID}:{SECRET}")),
@@ -816,15 +818,29 @@ fn usage_errors_without_json_are_short_human_messages() {
 fn help_shows_the_exit_code_table() {
     let run = Invocation::new(&["--help"]).run();
     assert_eq!(run.code, 0, "{run:?}");
-    for row in [
-        "  2  usage or configuration error, before any network traffic",
-        "  6  the API answered 401 even with a fresh token     invalid_token",
-        "  7  the API answered 403                             insufficient_scope",
-        "  8  the API answered another 4xx                     api_error",
-        "LUCCA_CLIENT_SECRET",
-    ] {
-        assert!(run.stdout.contains(row), "{row}: {run:?}");
-    }
+    let table = "\
+  0  success
+  1  internal error, or a demo step failed            internal, demo_failed
+  2  usage or configuration error, before any network traffic
+                                                      usage
+  3  the authorization server refused the client      the OAuth code it sent: invalid_client,
+                                                      invalid_scope, unauthorized_client, …
+  4  transient: network, timeout, 408, 429, 5xx       network, timeout, rate_limited, server_error
+                                                      (or the server's OAuth code on a 5xx)
+  5  invalid answer from a server                     invalid_response, unexpected_redirect,
+                                                      response_too_large, unsupported_token_type,
+                                                      unsupported_content_encoding
+  6  the API answered 401 even with a fresh token     invalid_token
+  7  the API answered 403                             insufficient_scope
+  8  the API answered another 4xx                     api_error
+";
+    assert!(run.stdout.contains(table), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "set LUCCA_CLIENT_SECRET, or use --client-secret-file or --client-secret-stdin"
+        ),
+        "{run:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1479,4 +1495,194 @@ fn sandbox_subcommand_prints_exports() {
         text.contains("export LUCCA_CLIENT_SECRET='demo+sandbox/not=a&real%secret'\n"),
         "{text}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The rest of the exit table: every `error` value a server can cause, each exactly.
+
+#[test]
+fn token_json_reports_a_missing_expires_in_and_the_scopes_not_granted() {
+    let sandbox = sandbox();
+    // No expires_in (the default lifetime is used, and reported as unknown), and only one of
+    // the two requested scopes granted.
+    set_fault(
+        &sandbox,
+        200,
+        "application/json",
+        &format!(
+            r#"{{"access_token":"{FIXED_TOKEN}","token_type":"Bearer","scope":"leaves.readonly"}}"#
+        ),
+        None,
+    );
+    let run = Invocation::against(
+        &sandbox,
+        &[
+            "token",
+            "--json",
+            "--scope",
+            "leaves.readonly leaves.readwrite",
+        ],
+    )
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "{\"token_type\":\"Bearer\",\"expires_in\":null,\"scope\":[\"leaves.readonly\"],\
+         \"not_granted\":[\"leaves.readwrite\"]}\n"
+    );
+}
+
+#[test]
+fn unauthorized_client_is_exit_3_with_the_servers_code() {
+    let sandbox = sandbox();
+    set_fault(
+        &sandbox,
+        400,
+        "application/json",
+        r#"{"error":"unauthorized_client","error_description":"client_credentials is not allowed for this client"}"#,
+        None,
+    );
+    let run = Invocation::against(&sandbox, &["token", "--json"]).run();
+    assert_eq!(run.code, 3, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "unauthorized_client",
+            Some("client_credentials is not allowed for this client"),
+            Some(400),
+            false,
+            None,
+            None
+        )
+    );
+    assert_eq!(sandbox.token_requests_received(), 1, "no retry");
+}
+
+#[test]
+fn token_endpoint_408_is_exit_4_timeout() {
+    let sandbox = sandbox();
+    set_fault(&sandbox, 408, "text/plain", "Request Timeout", None);
+    let run = Invocation::against(&sandbox, &["token", "--json"]).run();
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "timeout",
+            Some(
+                "token endpoint answered HTTP 408 without an OAuth error (body starts: \
+                 \"Request Timeout\")"
+            ),
+            Some(408),
+            true,
+            None,
+            None
+        )
+    );
+}
+
+#[test]
+fn token_endpoint_5xx_with_an_oauth_code_is_exit_4_with_that_code() {
+    let sandbox = sandbox();
+    set_fault(
+        &sandbox,
+        503,
+        "application/json",
+        r#"{"error":"temporarily_unavailable","error_description":"maintenance until 10:00"}"#,
+        Some(20),
+    );
+    let run = Invocation::against(&sandbox, &["token", "--json"]).run();
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "temporarily_unavailable",
+            Some("maintenance until 10:00"),
+            Some(503),
+            true,
+            Some(20),
+            None
+        )
+    );
+}
+
+#[test]
+fn api_5xx_is_exit_4_server_error() {
+    let sandbox = sandbox();
+    let api = ScriptedServer::start(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Type: text/html\r\n\
+          Content-Length: 21\r\n\r\n<html>upstream</html>",
+    );
+    let run = Invocation::against(&sandbox, &["get", "/lucca-api/leaves", "--json"])
+        .env("LUCCA_HOST", &api.origin)
+        .run();
+    assert_eq!(run.code, 4, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "server_error",
+            Some("the API answered HTTP 503; the request may succeed later; retry after 7 s"),
+            Some(503),
+            true,
+            Some(7),
+            None
+        )
+    );
+    assert_eq!(api.requests().len(), 1, "no retry with --wait-max 0");
+}
+
+#[test]
+fn token_answer_too_large_is_exit_5_response_too_large() {
+    let sandbox = sandbox();
+    let padding = " ".repeat(70_000);
+    set_fault(
+        &sandbox,
+        200,
+        "application/json",
+        &format!(r#"{{"access_token":"{FIXED_TOKEN}","token_type":"Bearer"}}{padding}"#),
+        None,
+    );
+    let run = Invocation::against(&sandbox, &["token", "--json"]).run();
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "response_too_large",
+            Some("token response body exceeds the 65536-byte limit"),
+            None,
+            false,
+            None,
+            None
+        )
+    );
+}
+
+#[test]
+fn compressed_token_answer_is_exit_5_unsupported_content_encoding() {
+    let token = ScriptedServer::start(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n\
+          Content-Length: 4\r\n\r\n\x1f\x8b\x08\x00",
+    );
+    let run = Invocation::new(&["token", "--json"])
+        .env("LUCCA_CLIENT_ID", CLIENT_ID)
+        .env("LUCCA_CLIENT_SECRET", SECRET)
+        .env(
+            "LUCCA_TOKEN_URL",
+            &format!("{}/connect/token", token.origin),
+        )
+        .run();
+    assert_eq!(run.code, 5, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "unsupported_content_encoding",
+            Some("token response has content coding \"gzip\"; only identity is supported"),
+            None,
+            false,
+            None,
+            None
+        )
+    );
+    let requests = token.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].header("accept-encoding"), Some("identity"));
 }
