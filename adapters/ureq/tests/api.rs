@@ -202,15 +202,33 @@ fn b17_forbidden_names_the_scope_without_refresh() {
     });
     let client = LuccaClient::new(scripted_config(&server, "leaves.readonly"));
     for _ in 0..2 {
+        let error = client.post("/lucca-api/leaves").send().unwrap_err();
         assert_eq!(
-            client.post("/lucca-api/leaves").send().unwrap_err(),
+            error,
             Error::MissingScope {
                 required: vec!["leaves.readwrite".to_owned()],
                 description: None
             }
         );
+        // status=403 retryable=false
+        assert_eq!(error.status(), Some(403));
+        assert!(!error.is_retryable());
     }
+    // token_refresh=false cached_token_kept=true: one token request, and both calls sent
+    // the same token.
     assert_eq!(server.requests_to("/connect/token").len(), 1);
+    let sent: Vec<Vec<String>> = server
+        .requests_to("/lucca-api/leaves")
+        .iter()
+        .map(|request| {
+            request
+                .header_values("authorization")
+                .into_iter()
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect();
+    assert_eq!(sent, vec![vec!["Bearer AT-17".to_owned()]; 2]);
     assert_eq!(server.requests_to("/lucca-api/leaves").len(), 2);
 }
 
