@@ -163,6 +163,7 @@ impl<'de> Visitor<'de> for ProblemVisitor {
             }
         }
         first(&mut problem.trace_id, extension_trace_id);
+        problem.errors = merge_repeated_fields(core::mem::take(&mut problem.errors));
         Ok(ProblemObject(Some(problem)))
     }
 
@@ -340,12 +341,42 @@ fn extension_trace(extensions: &[(String, Node)]) -> Option<String> {
     best.map(|(_, text)| text.clone())
 }
 
-/// Adds `messages` under `field`, merging a repeated field in first-seen order.
+/// Adds `messages` under `field`; [`merge_repeated_fields`] merges repeated fields once the
+/// whole body is read.
 fn merge_error(into: &mut Vec<(String, Vec<String>)>, field: String, messages: Vec<String>) {
-    match into.iter_mut().find(|(name, _)| *name == field) {
-        Some((_, existing)) => existing.extend(messages),
-        None => into.push((field, messages)),
+    into.push((field, messages));
+}
+
+/// `errors` with every repeated field merged into its first occurrence (messages in the
+/// order received), the fields in first-seen order.
+///
+/// In O(n log n): a stable sort of the positions by field name puts each field's
+/// occurrences side by side in arrival order, the first of them the one that stays. (A
+/// lookup per added field made a body of a few thousand distinct fields quadratic: 48× the
+/// cost per byte of an ordinary problem, in the `parser_bombs` bench.)
+fn merge_repeated_fields(errors: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    let mut order: Vec<usize> = (0..errors.len()).collect();
+    order.sort_by(|&a, &b| errors[a].0.cmp(&errors[b].0));
+    // For each position, the position of its field's first occurrence.
+    let mut first: Vec<usize> = (0..errors.len()).collect();
+    for run in order.chunk_by(|&a, &b| errors[a].0 == errors[b].0) {
+        for &position in run {
+            first[position] = run[0];
+        }
     }
+    // For each first occurrence, where it went in `merged`.
+    let mut merged_at: Vec<usize> = alloc::vec![0; errors.len()];
+    let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+    for (position, (field, messages)) in errors.into_iter().enumerate() {
+        let keeper = first[position];
+        if keeper == position {
+            merged_at[position] = merged.len();
+            merged.push((field, messages));
+        } else if let Some((_, existing)) = merged.get_mut(merged_at[keeper]) {
+            existing.extend(messages);
+        }
+    }
+    merged
 }
 
 /// The `errors` member in any of the shapes servers send, merged into `into`; any other
@@ -443,6 +474,52 @@ mod tests {
 
     fn some(s: &str) -> Option<String> {
         Some(s.to_string())
+    }
+
+    /// The merge as a lookup per field: the obvious way, quadratic, kept as the reference.
+    fn merged_by_lookup(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+        let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+        for (field, messages) in entries {
+            match merged.iter_mut().find(|(name, _)| *name == field) {
+                Some((_, existing)) => existing.extend(messages),
+                None => merged.push((field, messages)),
+            }
+        }
+        merged
+    }
+
+    #[test]
+    fn repeated_fields_merge_into_their_first_occurrence() {
+        #[rustfmt::skip]
+        let cases: &[(&[(&str, &[&str])], &[(&str, &[&str])])] = &[
+            (&[], &[]),
+            (&[("a", &["1"])], &[("a", &["1"])]),
+            (&[("b", &["1"]), ("a", &["2"]), ("b", &["3"]), ("", &["4"]), ("a", &["5", "6"])],
+             &[("b", &["1", "3"]), ("a", &["2", "5", "6"]), ("", &["4"])]),
+            (&[("x", &[]), ("x", &["1"]), ("x", &["2"])], &[("x", &["1", "2"])]),
+        ];
+        for &(entries, expected) in cases {
+            assert_eq!(
+                merge_repeated_fields(errors(entries)),
+                errors(expected),
+                "{entries:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn merge_agrees_with_a_lookup_per_field(
+            entries in proptest::collection::vec(
+                ("[abc]{0,2}", proptest::collection::vec("[xy]", 0..3)),
+                0..40,
+            )
+        ) {
+            proptest::prop_assert_eq!(
+                merge_repeated_fields(entries.clone()),
+                merged_by_lookup(entries)
+            );
+        }
     }
 
     #[test]
