@@ -488,10 +488,13 @@ mod tests {
         merged
     }
 
+    /// Error entries as written in a table: (field, messages).
+    type Entries<'a> = &'a [(&'a str, &'a [&'a str])];
+
     #[test]
     fn repeated_fields_merge_into_their_first_occurrence() {
         #[rustfmt::skip]
-        let cases: &[(&[(&str, &[&str])], &[(&str, &[&str])])] = &[
+        let cases: &[(Entries<'_>, Entries<'_>)] = &[
             (&[], &[]),
             (&[("a", &["1"])], &[("a", &["1"])]),
             (&[("b", &["1"]), ("a", &["2"]), ("b", &["3"]), ("", &["4"]), ("a", &["5", "6"])],
