@@ -368,6 +368,52 @@ fn response_buffer_shorter_than_the_bearer_value() {
     assert!(api_conn.requests.is_empty());
 }
 
+/// With HTTP Basic the `Authorization` value is written into the response buffer before the
+/// token request (and wiped after): a buffer one byte short of it sends nothing.
+#[test]
+fn response_buffer_shorter_than_the_basic_value() {
+    let basic = "Basic ZGVtby1pbnRlZ3JhdGlvbjpBYiUyQjElMkZjJTNEZCUyNmUlMjVm";
+    let mut client = Client::new(&config(ClientAuthMethod::HttpBasic));
+    let mut conn = MockConn::new([B05.to_vec()]);
+    let mut request_buf = [0u8; 512];
+    let mut short = vec![0u8; basic.len() - 1];
+    let error = client
+        .token(T0, &mut conn, Buffers::new(&mut request_buf, &mut short))
+        .expect_err("too small");
+    assert_eq!(
+        (error.failure(), error.connections()),
+        (
+            &Failure::ResponseBufferTooSmall {
+                host: Host::Token,
+                needed: Some(58),
+                available: 57
+            },
+            Connections::default()
+        )
+    );
+    assert!(conn.requests.is_empty(), "nothing was sent");
+    assert!(!client.machine().is_fetching());
+    assert!(short.iter().all(|&b| b == 0));
+
+    let (mut request_buf, mut response_buf) = ([0xAAu8; 512], [0xAAu8; 1024]);
+    client
+        .token(
+            T0,
+            &mut conn,
+            Buffers::new(&mut request_buf, &mut response_buf),
+        )
+        .expect("token");
+    assert_eq!(conn.requests.len(), 1);
+    let sent = String::from_utf8_lossy(&conn.requests[0]).into_owned();
+    assert!(
+        sent.contains(&format!("\r\nAuthorization: {basic}\r\n")),
+        "{sent}"
+    );
+    // The value, the request and the token response are wiped.
+    assert!(request_buf[..sent.len()].iter().all(|&b| b == 0));
+    assert!(response_buf.iter().all(|&b| b == 0));
+}
+
 #[test]
 fn a_401_gets_one_new_token_and_one_retry_on_kept_alive_connections() {
     let mut client = client();
