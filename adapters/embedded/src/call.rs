@@ -427,7 +427,7 @@ impl<'m, 'b, 'r, 'p> Call<'m, 'b, 'r, 'p> {
                 status: parsed.status(),
             }));
         }
-        let class = {
+        let mut class = {
             let mut headers = [EMPTY_HEADER; H];
             match parsed.response(self.bufs.response, &mut headers) {
                 Ok(response) => ApiResponseClass::classify(&response, self.attempt),
@@ -439,6 +439,15 @@ impl<'m, 'b, 'r, 'p> Call<'m, 'b, 'r, 'p> {
                 }
             }
         };
+        // A server that echoes the request's `Authorization` in a challenge or problem text
+        // must not put the token into what the caller may log.
+        if let Some(token) = self
+            .machine
+            .current()
+            .filter(|token| token.generation() == generation)
+        {
+            class.redact(token.access_token());
+        }
         if class == ApiResponseClass::RefreshAndRetry
             && let Some(next) = self.attempt.next_after_refresh()
         {

@@ -986,3 +986,58 @@ fn errors_and_debug_output_hold_no_secrets() {
         assert!(!shown.contains(needle), "{needle} in {shown}");
     }
 }
+
+/// An API that echoes the request's `Authorization` in its 403 challenge or its problem
+/// details: the class the caller gets names `[redacted]` instead of the token.
+#[test]
+fn api_texts_that_echo_the_token_are_redacted() {
+    let challenge = "HTTP/1.1 403 Forbidden\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", \
+                     scope=\"leaves.readonly\", error_description=\"Bearer AT-seeded lacks it\"\r\n\
+                     Content-Length: 0\r\n\r\n";
+    let problem_body =
+        r#"{"title":"Bad request","detail":"header Authorization: Bearer AT-seeded"}"#;
+    let problem = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\n\
+         Content-Length: {}\r\n\r\n{problem_body}",
+        problem_body.len()
+    );
+    let mut client = seeded_client();
+    let mut api_conn = MockConn::new([challenge.as_bytes().to_vec(), problem.into_bytes()]);
+    let (mut request_buf, mut response_buf) = ([0u8; 1024], [0u8; 1024]);
+    let mut classes = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .send_api(
+                T0,
+                &mut MockConn::new([]),
+                &mut api_conn,
+                &mut ApiRequest::get("/lucca-api/leaves"),
+                Buffers::new(&mut request_buf, &mut response_buf),
+            )
+            .expect("answered");
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("AT-seeded"), "{shown}");
+        classes.push(response.class().clone());
+    }
+    assert_eq!(
+        classes[0],
+        ApiResponseClass::MissingScope {
+            required: vec!["leaves.readonly".to_owned()],
+            description: Some("Bearer [redacted] lacks it".to_owned()),
+        }
+    );
+    let ApiResponseClass::Fatal {
+        status: 400,
+        problem: Some(problem),
+    } = &classes[1]
+    else {
+        panic!("{:?}", classes[1]);
+    };
+    assert_eq!(
+        (problem.title.as_deref(), problem.detail.as_deref()),
+        (
+            Some("Bad request"),
+            Some("header Authorization: Bearer [redacted]")
+        )
+    );
+}
