@@ -170,9 +170,22 @@ pub enum ApiResponseClass {
     Fatal {
         /// The status code.
         status: u16,
-        /// The `application/problem+json` body, if the body is one.
+        /// The `application/problem+json` body, if the body is one (with the default feature
+        /// `problem-details`; always `None` without it).
         problem: Option<Problem>,
     },
+}
+
+/// The problem details of a fatal answer's body (feature `problem-details`).
+#[cfg(feature = "problem-details")]
+fn fatal_problem(body: &[u8]) -> Option<Problem> {
+    Problem::parse(body)
+}
+
+/// Without the feature `problem-details`, fatal answers are not decoded.
+#[cfg(not(feature = "problem-details"))]
+fn fatal_problem(_body: &[u8]) -> Option<Problem> {
+    None
 }
 
 impl ApiResponseClass {
@@ -214,7 +227,7 @@ impl ApiResponseClass {
             },
             _ => ApiResponseClass::Fatal {
                 status,
-                problem: Problem::parse(response.body()),
+                problem: fatal_problem(response.body()),
             },
         }
     }

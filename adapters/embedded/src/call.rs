@@ -29,7 +29,7 @@ use lucca_auth::api::{
     AUTHORIZATION, ApiAttempt, ApiResponseClass, AuthorizationError, bearer_authorization_len,
     write_bearer_authorization,
 };
-use lucca_auth::codec::{ConnectionMode, EMPTY_HEADER, RequestHead, WriteError};
+use lucca_auth::codec::{ConnectionMode, EMPTY_HEADER, RequestHead, SliceWriter, WriteError};
 use lucca_auth::machine::{
     TokenAction, TokenGeneration, TokenMachine, TokenOutcome, TokenRequestId,
 };
@@ -210,36 +210,60 @@ impl<'m, 'b, 'r, 'p> Call<'m, 'b, 'r, 'p> {
         Ok(Step::Send(host))
     }
 
-    /// Writes the core's token request into the request buffer.
+    /// Writes the core's token request into the request buffer. With HTTP Basic client
+    /// authentication the `Authorization` value is written into the response buffer, which
+    /// is free until the answer arrives, and wiped right after: nothing is allocated.
     fn write_token_request(&mut self) -> Result<(), Failure> {
         let request = self.machine.token_request();
         let endpoint = request.endpoint();
-        // Only with HTTP Basic: the core's one allocation per token request (zeroized).
-        let basic = request.basic_authorization();
         let [content_type, accept, user_agent] = request.header_fields();
         let head = RequestHead::new(request.method(), endpoint.path(), endpoint.host_header())
             .with_connection(self.settings.connection);
-        let written = match &basic {
-            Some(value) => {
-                let fields = [
-                    content_type,
-                    accept,
-                    user_agent,
-                    Header {
-                        name: AUTHORIZATION,
-                        value: value.as_bytes(),
-                    },
-                ];
-                head.with_headers(&fields)
-                    .write_with_body(&request, self.bufs.request)
+        let written = match request.basic_authorization_len() {
+            Some(needed) => {
+                let available = self.bufs.response.len();
+                let Some(scratch) = self.bufs.response.get_mut(..needed) else {
+                    return Err(Failure::ResponseBufferTooSmall {
+                        host: Host::Token,
+                        needed: Some(needed),
+                        available,
+                    });
+                };
+                let mut value = SliceWriter::new(scratch);
+                request.write_basic_authorization(&mut value);
+                let written = match value.finish() {
+                    Ok(_) => {
+                        let fields = [
+                            content_type,
+                            accept,
+                            user_agent,
+                            Header {
+                                name: AUTHORIZATION,
+                                value: scratch,
+                            },
+                        ];
+                        head.with_headers(&fields)
+                            .write_with_body(&request, self.bufs.request)
+                            .map_err(write_failure)
+                    }
+                    // More than the announced length: the response buffer held too little.
+                    Err(short) => Err(Failure::ResponseBufferTooSmall {
+                        host: Host::Token,
+                        needed: Some(short.needed),
+                        available,
+                    }),
+                };
+                scratch.zeroize();
+                written
             }
             None => {
                 let fields = [content_type, accept, user_agent];
                 head.with_headers(&fields)
                     .write_with_body(&request, self.bufs.request)
+                    .map_err(write_failure)
             }
         };
-        self.sent_len = written.map_err(write_failure)?;
+        self.sent_len = written?;
         Ok(())
     }
 
@@ -403,7 +427,7 @@ impl<'m, 'b, 'r, 'p> Call<'m, 'b, 'r, 'p> {
                 status: parsed.status(),
             }));
         }
-        let class = {
+        let mut class = {
             let mut headers = [EMPTY_HEADER; H];
             match parsed.response(self.bufs.response, &mut headers) {
                 Ok(response) => ApiResponseClass::classify(&response, self.attempt),
@@ -415,6 +439,15 @@ impl<'m, 'b, 'r, 'p> Call<'m, 'b, 'r, 'p> {
                 }
             }
         };
+        // A server that echoes the request's `Authorization` in a challenge or problem text
+        // must not put the token into what the caller may log.
+        if let Some(token) = self
+            .machine
+            .current()
+            .filter(|token| token.generation() == generation)
+        {
+            class.redact(token.access_token());
+        }
         if class == ApiResponseClass::RefreshAndRetry
             && let Some(next) = self.attempt.next_after_refresh()
         {

@@ -95,14 +95,22 @@
 //! - always: the token machine's configuration (at [`Client::new`]) and the access token and
 //!   granted scopes of each token response it accepts (JSON decoded into owned values, once
 //!   per token, ~every 25 minutes);
-//! - with HTTP Basic client authentication: the `Authorization: Basic` value, once per token
-//!   request (zeroized after);
 //! - on failures: the texts of a [`TokenError`](lucca_auth::token_response::TokenError) (OAuth
 //!   error description, a sanitized body excerpt), the scopes named by a 403, the
-//!   problem+json of a fatal API status.
+//!   problem+json of a fatal API status (feature `problem-details`).
 //!
-//! An API call with a cached token allocates nothing when the answer is a 2xx (however
-//! large or framed), a 429 or a 5xx (`tests/allocations.rs` counts).
+//! Nothing on the request path allocates: a token request is written without allocating
+//! with either client authentication method (the `Authorization: Basic` value goes into the
+//! response buffer while the request is written, and is wiped after), and an API call with a
+//! cached token allocates nothing when the answer is a 2xx (however large or framed), a 429
+//! or a 5xx (`tests/allocations.rs` counts).
+//!
+//! # Features
+//!
+//! - `problem-details` (default): the core decodes the `application/problem+json` body of a
+//!   fatal API status into [`ApiResponseClass::Fatal`](lucca_auth::api::ApiResponseClass::Fatal)'s
+//!   `problem`. Without it `problem` is `None` (the body is still in the [`ApiResponse`]) and
+//!   the firmware saves about 5 KiB of flash (README, "Footprint").
 //!
 //! # Why `embedded-io`
 //!

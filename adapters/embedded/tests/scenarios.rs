@@ -368,6 +368,52 @@ fn response_buffer_shorter_than_the_bearer_value() {
     assert!(api_conn.requests.is_empty());
 }
 
+/// With HTTP Basic the `Authorization` value is written into the response buffer before the
+/// token request (and wiped after): a buffer one byte short of it sends nothing.
+#[test]
+fn response_buffer_shorter_than_the_basic_value() {
+    let basic = "Basic ZGVtby1pbnRlZ3JhdGlvbjpBYiUyQjElMkZjJTNEZCUyNmUlMjVm";
+    let mut client = Client::new(&config(ClientAuthMethod::HttpBasic));
+    let mut conn = MockConn::new([B05.to_vec()]);
+    let mut request_buf = [0u8; 512];
+    let mut short = vec![0u8; basic.len() - 1];
+    let error = client
+        .token(T0, &mut conn, Buffers::new(&mut request_buf, &mut short))
+        .expect_err("too small");
+    assert_eq!(
+        (error.failure(), error.connections()),
+        (
+            &Failure::ResponseBufferTooSmall {
+                host: Host::Token,
+                needed: Some(58),
+                available: 57
+            },
+            Connections::default()
+        )
+    );
+    assert!(conn.requests.is_empty(), "nothing was sent");
+    assert!(!client.machine().is_fetching());
+    assert!(short.iter().all(|&b| b == 0));
+
+    let (mut request_buf, mut response_buf) = ([0xAAu8; 512], [0xAAu8; 1024]);
+    client
+        .token(
+            T0,
+            &mut conn,
+            Buffers::new(&mut request_buf, &mut response_buf),
+        )
+        .expect("token");
+    assert_eq!(conn.requests.len(), 1);
+    let sent = String::from_utf8_lossy(&conn.requests[0]).into_owned();
+    assert!(
+        sent.contains(&format!("\r\nAuthorization: {basic}\r\n")),
+        "{sent}"
+    );
+    // The value, the request and the token response are wiped.
+    assert!(request_buf[..sent.len()].iter().all(|&b| b == 0));
+    assert!(response_buf.iter().all(|&b| b == 0));
+}
+
 #[test]
 fn a_401_gets_one_new_token_and_one_retry_on_kept_alive_connections() {
     let mut client = client();
@@ -938,5 +984,71 @@ fn errors_and_debug_output_hold_no_secrets() {
     );
     for needle in [SECRET, "Ab%2B1", "AT-sentinel-token"] {
         assert!(!shown.contains(needle), "{needle} in {shown}");
+    }
+}
+
+/// An API that echoes the request's `Authorization` in its 403 challenge or its problem
+/// details: the class the caller gets names `[redacted]` instead of the token (without the
+/// feature `problem-details` the problem is not decoded at all).
+#[test]
+fn api_texts_that_echo_the_token_are_redacted() {
+    let challenge = "HTTP/1.1 403 Forbidden\r\nWWW-Authenticate: Bearer error=\"insufficient_scope\", \
+                     scope=\"leaves.readonly\", error_description=\"Bearer AT-seeded lacks it\"\r\n\
+                     Content-Length: 0\r\n\r\n";
+    let problem_body =
+        r#"{"title":"Bad request","detail":"header Authorization: Bearer AT-seeded"}"#;
+    let problem = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\n\
+         Content-Length: {}\r\n\r\n{problem_body}",
+        problem_body.len()
+    );
+    let mut client = seeded_client();
+    let mut api_conn = MockConn::new([challenge.as_bytes().to_vec(), problem.into_bytes()]);
+    let (mut request_buf, mut response_buf) = ([0u8; 1024], [0u8; 1024]);
+    let mut classes = Vec::new();
+    for _ in 0..2 {
+        let response = client
+            .send_api(
+                T0,
+                &mut MockConn::new([]),
+                &mut api_conn,
+                &mut ApiRequest::get("/lucca-api/leaves"),
+                Buffers::new(&mut request_buf, &mut response_buf),
+            )
+            .expect("answered");
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("AT-seeded"), "{shown}");
+        classes.push(response.class().clone());
+    }
+    assert_eq!(
+        classes[0],
+        ApiResponseClass::MissingScope {
+            required: vec!["leaves.readonly".to_owned()],
+            description: Some("Bearer [redacted] lacks it".to_owned()),
+        }
+    );
+    assert_fatal_problem_redacted(&classes[1]);
+}
+
+fn assert_fatal_problem_redacted(class: &ApiResponseClass) {
+    let ApiResponseClass::Fatal {
+        status: 400,
+        problem,
+    } = class
+    else {
+        panic!("{class:?}");
+    };
+    if cfg!(feature = "problem-details") {
+        let problem = problem.as_ref().expect("problem details decoded");
+        assert_eq!(
+            (problem.title.as_deref(), problem.detail.as_deref()),
+            (
+                Some("Bad request"),
+                Some("header Authorization: Bearer [redacted]")
+            )
+        );
+    } else {
+        // Not decoded at all without the feature.
+        assert_eq!(problem, &None);
     }
 }

@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 use std::future::pending;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lucca_auth::api::{ApiAttempt, ApiResponseClass};
@@ -190,27 +189,6 @@ pub fn seeded_client() -> Client {
 }
 
 pub const T0: Instant = Instant::from_millis(1_000_000);
-
-pub fn data_files() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in ["../../core/tests/data", "tests/data"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-        for entry in std::fs::read_dir(&dir).expect("data directory") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "http") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-/// The file's bytes when it holds a response (not a request).
-pub fn response_bytes(path: &Path) -> Option<Vec<u8>> {
-    let bytes = std::fs::read(path).expect("readable");
-    bytes.starts_with(b"HTTP/").then_some(bytes)
-}
 
 pub const B05: &[u8] = include_bytes!("../../../../core/tests/data/B05.http");
 pub const B17: &[u8] = include_bytes!("../../../../core/tests/data/B17.http");
