@@ -369,13 +369,43 @@ pub fn terminal_safe(text: &str) -> String {
 }
 
 /// `title: detail`, `title` or `detail`, whichever the problem has.
+/// Then the validation errors, if any, in parentheses: `field: message; message` for each
+/// field (the messages alone for errors that name no field), at most [`ERRORS_SHOWN`] fields.
 fn problem_text(problem: &Problem) -> Option<String> {
-    match (problem.title.as_deref(), problem.detail.as_deref()) {
+    let summary = match (problem.title.as_deref(), problem.detail.as_deref()) {
         (Some(title), Some(detail)) => Some(format!("{title}: {detail}")),
         (Some(text), None) | (None, Some(text)) => Some(text.to_owned()),
         (None, None) => None,
+    };
+    let mut errors: Vec<String> = problem
+        .errors
+        .iter()
+        .take(ERRORS_SHOWN)
+        .map(|(field, messages)| {
+            let messages = messages.join("; ");
+            if field.is_empty() {
+                messages
+            } else {
+                format!("{field}: {messages}")
+            }
+        })
+        .collect();
+    if problem.errors.len() > ERRORS_SHOWN {
+        errors.push(format!(
+            "and {} more fields",
+            problem.errors.len() - ERRORS_SHOWN
+        ));
+    }
+    let errors = (!errors.is_empty()).then(|| errors.join(", "));
+    match (summary, errors) {
+        (Some(summary), Some(errors)) => Some(format!("{summary} ({errors})")),
+        (Some(text), None) | (None, Some(text)) => Some(text),
+        (None, None) => None,
     }
 }
+
+/// How many fields of a problem's validation errors a failure names.
+const ERRORS_SHOWN: usize = 5;
 
 /// The `error` value of a transient status without an OAuth code.
 fn transient_status_error(status: u16) -> &'static str {
@@ -550,6 +580,30 @@ mod tests {
         assert_eq!(
             problem_text(&problem).as_deref(),
             Some("Not Found: No such resource")
+        );
+        let error = |field: &str, messages: &[&str]| {
+            (
+                field.to_owned(),
+                messages.iter().map(|m| (*m).to_owned()).collect::<Vec<_>>(),
+            )
+        };
+        problem.errors = vec![
+            error("Api-Version", &["must be a date like 2024-11-01"]),
+            error("", &["bad", "worse"]),
+        ];
+        assert_eq!(
+            problem_text(&problem).as_deref(),
+            Some(
+                "Not Found: No such resource (Api-Version: must be a date like 2024-11-01, \
+                 bad; worse)"
+            )
+        );
+        problem.title = None;
+        problem.detail = None;
+        problem.errors = (0..7).map(|i| error(&format!("f{i}"), &["x"])).collect();
+        assert_eq!(
+            problem_text(&problem).as_deref(),
+            Some("f0: x, f1: x, f2: x, f3: x, f4: x, and 2 more fields")
         );
     }
 }

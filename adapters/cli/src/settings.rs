@@ -94,11 +94,7 @@ impl Settings {
                 .map_err(|error| Failure::internal(format!("placeholder tenant: {error}")))?,
         };
         let api_version = match options.api_version.as_deref() {
-            Some(version) => ApiVersion::new(version.trim()).map_err(|error| {
-                Failure::usage(format!(
-                    "invalid API version (--api-version / LUCCA_API_VERSION): {error}"
-                ))
-            })?,
+            Some(version) => parse_api_version(version.trim())?,
             None => ApiVersion::default(),
         };
         let scopes = parse_scopes(&options.scopes)?;
@@ -210,6 +206,49 @@ fn read_secret(options: &GlobalOptions) -> Result<ClientSecret, Failure> {
         )));
     }
     Ok(secret)
+}
+
+/// The `Api-Version` from `--api-version` / `LUCCA_API_VERSION`: safe in a header field and
+/// a calendar date `YYYY-MM-DD`, the form of every Lucca API version. (The core accepts any
+/// header-safe value, so that a future version scheme needs no library change; the tool
+/// refuses a typo before it reaches the API, which would answer it with a 400.)
+fn parse_api_version(version: &str) -> Result<ApiVersion, Failure> {
+    let invalid = |why: &dyn std::fmt::Display| {
+        Failure::usage(format!(
+            "invalid API version (--api-version / LUCCA_API_VERSION): {why}"
+        ))
+    };
+    let api_version = ApiVersion::new(version).map_err(|error| invalid(&error))?;
+    if !is_calendar_date(version) {
+        return Err(invalid(&"not a date like 2024-11-01"));
+    }
+    Ok(api_version)
+}
+
+/// Whether `text` is exactly `YYYY-MM-DD` and names a day that exists (leap years included).
+fn is_calendar_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = bytes.get(range)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
 /// Reads the secret file: only a regular file (a symbolic link to one is fine), at most
@@ -341,6 +380,31 @@ mod tests {
             let mut text = input.to_owned();
             strip_one_line_break(&mut text);
             assert_eq!(text, expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn api_versions_are_calendar_dates() {
+        let cases = [
+            ("2024-11-01", true),
+            ("2025-06-30", true),
+            ("2024-02-29", true),
+            ("2000-02-29", true),
+            ("2023-02-29", false),
+            ("1900-02-29", false),
+            ("2024-13-01", false),
+            ("2024-00-10", false),
+            ("2024-04-31", false),
+            ("2024-01-00", false),
+            ("2024-1-01", false),
+            ("2024/11/01", false),
+            ("2024-11-01x", false),
+            ("garbage", false),
+            ("", false),
+            ("２０２４-11-01", false),
+        ];
+        for (text, date) in cases {
+            assert_eq!(is_calendar_date(text), date, "{text:?}");
         }
     }
 

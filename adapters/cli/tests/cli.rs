@@ -710,6 +710,22 @@ fn usage_errors_are_exit_2_with_no_traffic() {
              is not visible ASCII or space at offset 10",
         ),
         (
+            &[
+                "get",
+                "/lucca-api/leaves",
+                "--json",
+                "--api-version",
+                "garbage",
+            ],
+            &[],
+            "invalid API version (--api-version / LUCCA_API_VERSION): not a date like 2024-11-01",
+        ),
+        (
+            &["get", "/lucca-api/leaves", "--json"],
+            &[("LUCCA_API_VERSION", "2024-13-45")],
+            "invalid API version (--api-version / LUCCA_API_VERSION): not a date like 2024-11-01",
+        ),
+        (
             &["token", "--json", "--client-auth", "digest"],
             &[],
             "invalid value 'digest' for '--client-auth <METHOD>'",
@@ -1685,4 +1701,42 @@ fn compressed_token_answer_is_exit_5_unsupported_content_encoding() {
     let requests = token.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].header("accept-encoding"), Some("identity"));
+}
+
+#[test]
+fn api_version_header_is_the_default_or_the_one_given() {
+    let sandbox = sandbox();
+    let api = ScriptedServer::start(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"items\":[]}",
+    );
+    let default = Invocation::against(&sandbox, &["get", "/lucca-api/leaves"])
+        .env("LUCCA_HOST", &api.origin)
+        .run();
+    assert_eq!(
+        (default.code, default.stdout.as_str()),
+        (0, "{\"items\":[]}\n"),
+        "{default:?}"
+    );
+    let flag = Invocation::against(
+        &sandbox,
+        &["get", "/lucca-api/leaves", "--api-version", "2025-06-01"],
+    )
+    .env("LUCCA_HOST", &api.origin)
+    .env("LUCCA_API_VERSION", "2024-02-29")
+    .run();
+    assert_eq!(flag.code, 0, "{flag:?}");
+    let variable = Invocation::against(&sandbox, &["get", "/lucca-api/leaves"])
+        .env("LUCCA_HOST", &api.origin)
+        .env("LUCCA_API_VERSION", "2024-02-29")
+        .run();
+    assert_eq!(variable.code, 0, "{variable:?}");
+    let sent: Vec<Option<String>> = api
+        .requests()
+        .iter()
+        .map(|request| request.header("api-version").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sent,
+        [Some("2024-11-01"), Some("2025-06-01"), Some("2024-02-29")].map(|v| v.map(str::to_owned))
+    );
 }

@@ -267,6 +267,14 @@ fn io_transport_error(error: &io::Error) -> TransportError {
             _ => TransportError::new(Kind::Io).with_detail("reading the response failed"),
         };
     }
+    // Name resolution fails with an error of no stable kind (std's `Uncategorized`); its
+    // message is std's fixed "failed to lookup address information: …".
+    if error
+        .to_string()
+        .starts_with("failed to lookup address information")
+    {
+        return TransportError::new(Kind::Connect).with_detail("could not resolve the host name");
+    }
     let kind = match error.kind() {
         io::ErrorKind::ConnectionRefused
         | io::ErrorKind::AddrNotAvailable
@@ -333,6 +341,15 @@ mod tests {
                 ureq::Error::HostNotFound,
                 TransportErrorKind::Connect,
                 "host not found",
+            ),
+            // What std's resolver returns when the name does not resolve (its message is
+            // fixed; only the resolver's reason after the colon varies).
+            (
+                ureq::Error::Io(io::Error::other(
+                    "failed to lookup address information: Temporary failure in name resolution",
+                )),
+                TransportErrorKind::Connect,
+                "could not resolve the host name",
             ),
             (
                 ureq::Error::ConnectionFailed,

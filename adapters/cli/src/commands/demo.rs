@@ -168,12 +168,11 @@ pub fn run(_options: &GlobalOptions) -> Result<(), Failure> {
     }
 
     say(&format!(
-        "Sandbox counters at the end: {} tokens issued, {} token requests received, {} API \
-         requests, {} API 401s.",
-        sandbox.token_requests_served(),
-        sandbox.token_requests_received(),
-        sandbox.api_requests_received(),
-        sandbox.api_unauthorized_served()
+        "Sandbox counters at the end: {} issued, {} received, {}, {}.",
+        counted(sandbox.token_requests_served(), "token"),
+        counted(sandbox.token_requests_received(), "token request"),
+        counted(sandbox.api_requests_received(), "API request"),
+        counted(sandbox.api_unauthorized_served(), "API 401"),
     ));
     if failed.is_empty() {
         heading(&format!(
@@ -471,8 +470,9 @@ impl Demo<'_> {
                     tokens_seen += 1;
                     let issued = self.counters().since(before).tokens_issued;
                     say(&format!(
-                        "{:>4.1} s: using token #{tokens_seen} ({issued} issued so far, {calls} calls, {} failed)",
+                        "{:>4.1} s: using token #{tokens_seen} ({issued} issued so far, {}, {} failed)",
                         start.elapsed().as_secs_f64(),
+                        counted(calls.into(), "call"),
                         failures.len()
                     ));
                 }
@@ -482,10 +482,10 @@ impl Demo<'_> {
         let elapsed = start.elapsed().as_secs_f64();
         let done = self.counters().since(before);
         say(&format!(
-            "{calls} calls in {elapsed:.1} s: {} failed; the sandbox issued {} tokens and served {} 401s.",
+            "{calls} calls in {elapsed:.1} s: {} failed; the sandbox issued {} and served {}.",
             failures.len(),
-            done.tokens_issued,
-            done.api_unauthorized
+            counted(done.tokens_issued, "token"),
+            counted(done.api_unauthorized, "401"),
         ));
         check(failures.is_empty(), || {
             format!(
@@ -646,9 +646,25 @@ fn parse_scopes(list: &str) -> Result<Scopes, String> {
     Scopes::parse_space_separated(list).map_err(|error| format!("scope {list:?}: {error}"))
 }
 
+/// `1 token`, `2 tokens`, `0 tokens`: a count and its noun, plural when it is not one.
+fn counted(count: u64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_their_plural() {
+        assert_eq!(counted(0, "token"), "0 tokens");
+        assert_eq!(counted(1, "API 401"), "1 API 401");
+        assert_eq!(counted(5, "token request"), "5 token requests");
+    }
 
     #[test]
     fn step_names_round_trip() {
