@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lucca_auth::endpoint::TenantHost;
 use lucca_auth::machine::TokenClient;
+use lucca_auth::secret::AccessToken;
 use lucca_auth_ureq::shared::{Lease, LeaseAttempt, SharedToken};
 use lucca_auth_ureq::{SharedRatePacer, SharedTokenStore};
 
@@ -58,6 +59,12 @@ impl SharedTokenStore for RedisFleet {
     fn release(&self, client: &TokenClient, lease: Lease) {
         if let Err(error) = self.release_lease(client, lease.value()) {
             log_unexpected("release", &error);
+        }
+    }
+
+    fn discard(&self, client: &TokenClient, refused: &AccessToken) {
+        if let Err(error) = self.discard_token(client, refused) {
+            log_unexpected("discard", &error);
         }
     }
 
