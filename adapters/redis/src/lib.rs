@@ -82,6 +82,8 @@
 //!
 //! - `ureq` (default): `lucca-auth-ureq`'s `SharedTokenStore` and `SharedRatePacer` for
 //!   [`RedisFleet`].
+//! - `reqwest`: `lucca-auth-reqwest`'s `SharedTokenStore` and `SharedRatePacer` for
+//!   [`AsyncRedisFleet`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -93,6 +95,8 @@ mod fallback;
 mod fleet;
 mod health;
 pub mod keys;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod scripts;
 pub mod sealed;
 #[cfg(test)]

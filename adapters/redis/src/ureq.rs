@@ -10,17 +10,8 @@ use lucca_auth_ureq::shared::{Lease, LeaseAttempt, SharedToken};
 use lucca_auth_ureq::{SharedRatePacer, SharedTokenStore};
 
 use crate::RedisFleet;
-use crate::error::StoreError;
+use crate::error::log_unexpected;
 use crate::sealed::FleetToken;
-
-/// Logs a store failure that the connection's health does not already log (its outages are
-/// logged once, by the health).
-fn log_unexpected(operation: &'static str, error: &StoreError) {
-    match error {
-        StoreError::Unavailable | StoreError::Connection { .. } => {}
-        _ => tracing::warn!(operation, %error, "the fleet's token store failed; working alone"),
-    }
-}
 
 impl SharedTokenStore for RedisFleet {
     fn load(&self, client: &TokenClient) -> Option<SharedToken> {
