@@ -1,6 +1,7 @@
 //! `lucca-auth-reqwest` clients sharing one [`AsyncRedisFleet`] against the sandbox and a
 //! real `redis-server`: separate clients (one token cache each, as separate processes would
-//! have) on one tokio runtime. One token for all of them, a token revoked mid-run, Redis
+//! have) on one tokio runtime. One token for all of them, a token revoked mid-run (and
+//! dropped from Redis by the client that saw the 401), Redis
 //! stopped and restarted mid-run, and one rate budget paced for everyone.
 #![allow(clippy::unwrap_used)]
 
@@ -9,11 +10,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::{RedisServer, assert_nowhere_in_redis, demo_config, policy_with_margin};
+use common::{RedisServer, assert_nowhere_in_redis, demo_config, policy_with_margin, token_client};
 use lucca_auth::pacer::RateBudget;
 use lucca_auth_redis::AsyncRedisFleet;
 use lucca_auth_reqwest::LuccaClient;
-use lucca_auth_sandbox::{DEMO_CLIENT_SECRET, RateLimit, Sandbox, SandboxConfig};
+use lucca_auth_sandbox::{DEMO_CLIENT_SECRET, RateLimit, Sandbox, SandboxConfig, TokenFault};
 use tokio::sync::{Mutex, MutexGuard};
 
 const CLIENTS: usize = 8;
@@ -221,6 +222,66 @@ async fn reqwest_clients_drop_a_revoked_token_and_fetch_one_new_one() {
     assert_eq!(sandbox.token_requests_served(), 2);
     assert_eq!(sandbox.api_unauthorized_served(), 4);
     assert_eq!(seen.tokens.len(), 2);
+}
+
+/// The client that saw the 401 drops the token from Redis even when it cannot fetch the next
+/// one; a client that holds a newer token drops nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reqwest_client_that_sees_the_401_drops_the_token_from_the_store() {
+    let _one_at_a_time = exclusive().await;
+    let Some(redis) = RedisServer::start("the_reqwest_client_that_sees_the_401_drops") else {
+        return;
+    };
+    let sandbox = sandbox(Duration::from_secs(600), RateLimit::unlimited());
+    let fleet = fleet(&redis, unlimited());
+    let config = demo_config(sandbox.token_url(), sandbox.api_base(), SCOPES);
+    let client = token_client(&config);
+    let build = || {
+        LuccaClient::builder(config.clone())
+            .shared_store(fleet.clone())
+            .build()
+            .unwrap()
+    };
+    let (first, second) = (build(), build());
+    let status = |client: &LuccaClient| {
+        let client = client.clone();
+        async move {
+            client
+                .get("/lucca-api/leaves")
+                .send()
+                .await
+                .map(|response| response.status())
+        }
+    };
+    assert_eq!(status(&first).await.unwrap(), 200);
+    assert_eq!(status(&second).await.unwrap(), 200);
+    let revoked = first.token().await.unwrap().access_token().clone();
+    assert_eq!(sandbox.token_requests_served(), 1);
+
+    assert_eq!(sandbox.revoke_all_tokens(), 1);
+    sandbox
+        .set_token_fault(TokenFault::RefuseConnections)
+        .unwrap();
+    // Its next token request fails (and backs off): the revoked token is gone from Redis all
+    // the same.
+    assert!(status(&first).await.is_err());
+    assert_eq!(fleet.load_token(&client).await.unwrap(), None);
+
+    sandbox.clear_token_fault().unwrap();
+    let third = build();
+    assert_eq!(status(&third).await.unwrap(), 200);
+    let fresh = third.token().await.unwrap().access_token().clone();
+    assert_ne!(fresh, revoked);
+    // The second client still holds the revoked token: its 401 leaves the new one stored.
+    assert_eq!(status(&second).await.unwrap(), 200);
+    assert_eq!(second.token().await.unwrap().access_token(), &fresh);
+    assert_eq!(sandbox.token_requests_served(), 2);
+    assert_eq!(sandbox.api_unauthorized_served(), 2);
+    let stored = fleet.load_token(&client).await.unwrap().unwrap();
+    assert_eq!(stored.access_token, fresh);
+    assert!(!fleet.discard_token(&client, &revoked).await.unwrap());
+    assert!(fleet.discard_token(&client, &fresh).await.unwrap());
+    assert_eq!(fleet.load_token(&client).await.unwrap(), None);
 }
 
 /// Redis stops for 3 s mid-run and comes back empty: no call fails, and the clients share

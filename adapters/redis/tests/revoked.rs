@@ -1,6 +1,7 @@
 //! A token revoked mid-run, with several clients sharing one fleet: the clients that see the
-//! 401 never take the revoked token back from Redis, the first of them drops it from the
-//! store, and exactly one new token is fetched for everyone.
+//! 401 never take the revoked token back from Redis (even from a store that cannot drop it),
+//! the first of them drops it from the store, and exactly one new token is fetched for
+//! everyone.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -10,10 +11,13 @@ use std::thread;
 use std::time::Duration;
 
 use common::{RedisServer, demo_config, token_client};
+use lucca_auth::config::LuccaConfig;
+use lucca_auth::machine::TokenClient;
 use lucca_auth::pacer::RateBudget;
 use lucca_auth_redis::RedisFleet;
 use lucca_auth_sandbox::{RateLimit, Sandbox, SandboxConfig, TokenFault};
-use lucca_auth_ureq::LuccaClient;
+use lucca_auth_ureq::shared::{Lease, LeaseAttempt, SharedToken};
+use lucca_auth_ureq::{LuccaClient, SharedTokenStore};
 
 const CLIENTS: usize = 4;
 const CALLS_AFTER: usize = 10;
@@ -37,22 +41,66 @@ fn fleet(redis: &RedisServer) -> RedisFleet {
         .unwrap()
 }
 
+/// A store that cannot drop a token (the hooks' default `discard`): the revoked token stays in
+/// Redis, and only the clients' refusal to adopt it again keeps it out of use.
+#[derive(Debug)]
+struct NoDiscard(RedisFleet);
+
+impl SharedTokenStore for NoDiscard {
+    fn load(&self, client: &TokenClient) -> Option<SharedToken> {
+        self.0.load(client)
+    }
+
+    fn try_lease(&self, client: &TokenClient) -> LeaseAttempt {
+        SharedTokenStore::try_lease(&self.0, client)
+    }
+
+    fn publish(&self, client: &TokenClient, token: &SharedToken, lease: Lease) {
+        self.0.publish(client, token, lease);
+    }
+
+    fn release(&self, client: &TokenClient, lease: Lease) {
+        self.0.release(client, lease);
+    }
+
+    fn wait(&self, client: &TokenClient) {
+        self.0.wait(client);
+    }
+}
+
 #[test]
 fn a_revoked_token_is_dropped_by_the_fleet_and_fetched_again_once() {
     let Some(redis) = RedisServer::start("a_revoked_token_is_dropped_by_the_fleet") else {
         return;
     };
-    let sandbox = sandbox();
     let fleet = fleet(&redis);
+    revoked_mid_run(&fleet, |config| {
+        LuccaClient::builder(config.clone())
+            .shared_store(fleet.clone())
+            .build()
+    });
+}
+
+#[test]
+fn a_revoked_token_left_in_the_store_is_never_adopted_again() {
+    let Some(redis) = RedisServer::start("a_revoked_token_left_in_the_store") else {
+        return;
+    };
+    let fleet = fleet(&redis);
+    revoked_mid_run(&fleet, |config| {
+        LuccaClient::builder(config.clone())
+            .shared_store(NoDiscard(fleet.clone()))
+            .build()
+    });
+}
+
+/// `CLIENTS` clients made by `build`, sharing `fleet`: the token is revoked once all of them
+/// hold it, then each calls `CALLS_AFTER` times.
+fn revoked_mid_run(fleet: &RedisFleet, build: impl Fn(&LuccaConfig) -> LuccaClient) {
+    let sandbox = sandbox();
     let config = demo_config(sandbox.token_url(), sandbox.api_base(), SCOPES);
     // Separate clients, as separate processes would have: one cache each.
-    let clients: Vec<LuccaClient> = (0..CLIENTS)
-        .map(|_| {
-            LuccaClient::builder(config.clone())
-                .shared_store(fleet.clone())
-                .build()
-        })
-        .collect();
+    let clients: Vec<LuccaClient> = (0..CLIENTS).map(|_| build(&config)).collect();
     let warmed = Barrier::new(CLIENTS + 1);
     let revoked = Barrier::new(CLIENTS + 1);
     let failures: Vec<String> = thread::scope(|scope| {
