@@ -39,6 +39,7 @@
 //! ([`TokenError::is_fatal_for_client`]) halts all token requests until
 //! [`TokenMachine::reset`]; a token that is still valid keeps serving meanwhile.
 
+use core::fmt;
 use core::time::Duration;
 
 use crate::config::{ClientCredentials, UserAgent};
@@ -291,6 +292,50 @@ pub struct TokenMachine {
     last_error: Option<TokenError>,
     halted: bool,
     jitter: u32,
+    refused: RefusedTokens,
+}
+
+/// Fingerprints of the last tokens the API refused (invalidated after a 401), so that
+/// [`TokenMachine::import`] never takes one of them back from a shared store. Not the tokens
+/// themselves: a 64-bit FNV-1a hash of each, which tells nothing usable about a random
+/// bearer token. A collision would only refuse a good token, which is then fetched anew.
+#[derive(Clone, Copy, Default)]
+struct RefusedTokens {
+    fingerprints: [Option<u64>; REFUSED_TOKENS],
+    next: usize,
+}
+
+/// How many refused tokens a machine remembers.
+const REFUSED_TOKENS: usize = 4;
+
+impl RefusedTokens {
+    fn fingerprint(token: &AccessToken) -> u64 {
+        token
+            .secret()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })
+    }
+
+    fn remember(&mut self, token: &AccessToken) {
+        self.fingerprints[self.next] = Some(Self::fingerprint(token));
+        self.next = (self.next + 1) % REFUSED_TOKENS;
+    }
+
+    fn contains(&self, token: &AccessToken) -> bool {
+        let fingerprint = Self::fingerprint(token);
+        self.fingerprints.contains(&Some(fingerprint))
+    }
+}
+
+impl fmt::Debug for RefusedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.fingerprints.iter().flatten().count();
+        f.debug_struct("RefusedTokens")
+            .field("count", &count)
+            .finish()
+    }
 }
 
 impl TokenMachine {
@@ -315,6 +360,7 @@ impl TokenMachine {
             last_error: None,
             halted: false,
             jitter: 0,
+            refused: RefusedTokens::default(),
         }
     }
 
@@ -472,17 +518,19 @@ impl TokenMachine {
     }
 
     /// Drops the current token if it is still `generation`, after the API refused it (401).
-    /// Returns whether it was dropped; a newer token is kept.
+    /// Returns whether it was dropped; a newer token is kept. The dropped token is never
+    /// [imported](Self::import) again (the machine remembers a fingerprint of the last few
+    /// it dropped), so a shared store that still holds it cannot hand it back.
     pub fn invalidate(&mut self, generation: TokenGeneration) -> bool {
-        if self
-            .current
-            .as_ref()
-            .is_some_and(|t| t.generation == generation)
-        {
-            self.current = None;
-            true
-        } else {
-            false
+        match self.current.take() {
+            Some(token) if token.generation == generation => {
+                self.refused.remember(&token.access_token);
+                true
+            }
+            other => {
+                self.current = other;
+                false
+            }
         }
     }
 
@@ -540,8 +588,9 @@ impl TokenMachine {
     /// from the remaining time to cover the difference between the two processes' wall
     /// clocks. The snapshot is used as is, without a further margin, and refreshed
     /// `min(max_margin, remaining / 10)` before its limit. Returns the new generation, or
-    /// `None` when the snapshot has no usable time left or holds no more time than the
-    /// current token.
+    /// `None` when the snapshot has no usable time left, holds no more time than the
+    /// current token, or holds a token the API refused here (see
+    /// [`invalidate`](Self::invalidate)).
     pub fn import(
         &mut self,
         now: Instant,
@@ -549,6 +598,9 @@ impl TokenMachine {
         clock_skew: Duration,
         snapshot: TokenSnapshot,
     ) -> Option<TokenGeneration> {
+        if self.refused.contains(&snapshot.access_token) {
+            return None;
+        }
         let remaining = snapshot
             .usable_until
             .saturating_duration_since(wall_now)

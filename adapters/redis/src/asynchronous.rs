@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use lucca_auth::endpoint::TenantHost;
 use lucca_auth::machine::TokenClient;
+use lucca_auth::secret::AccessToken;
 use redis::AsyncConnectionConfig;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::Mutex;
@@ -172,6 +173,29 @@ impl AsyncRedisFleet {
         let keys = self.core().token_keys(client);
         let invocation = FleetCore::release_invocation(&keys, lease);
         let mut connection = self.connection().await?;
+        let result: redis::RedisResult<i64> = invocation.invoke_async(&mut connection).await;
+        Ok(self.settle(result).await? == 1)
+    }
+
+    /// See [`RedisFleet::discard_token`](crate::RedisFleet::discard_token).
+    ///
+    /// # Errors
+    ///
+    /// When Redis did not answer.
+    pub async fn discard_token(
+        &self,
+        client: &TokenClient,
+        refused: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        let keys = self.core().token_keys(client);
+        let mut connection = self.connection().await?;
+        let result: redis::RedisResult<Option<Vec<u8>>> = FleetCore::sealed_command(&keys)
+            .query_async(&mut connection)
+            .await;
+        let sealed = self.settle(result).await?;
+        let Some(invocation) = FleetCore::discard_invocation(client, &keys, sealed, refused) else {
+            return Ok(false);
+        };
         let result: redis::RedisResult<i64> = invocation.invoke_async(&mut connection).await;
         Ok(self.settle(result).await? == 1)
     }

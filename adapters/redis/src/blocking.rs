@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use lucca_auth::endpoint::TenantHost;
 use lucca_auth::machine::TokenClient;
+use lucca_auth::secret::AccessToken;
 
 use crate::builder::{FleetBuilder, Options};
 use crate::error::{StoreError, from_redis, is_connection_failure};
@@ -178,6 +179,29 @@ impl RedisFleet {
         let invocation = FleetCore::release_invocation(&keys, lease);
         let released: i64 = self.run(|connection| invocation.invoke(connection))?;
         Ok(released == 1)
+    }
+
+    /// Drops `refused` from the store if it is still the token stored for `client` (a
+    /// compare-and-delete: a newer token another worker stored meanwhile is left alone),
+    /// after the API refused it (401), so that no worker adopts it again. Returns whether it
+    /// was dropped.
+    ///
+    /// # Errors
+    ///
+    /// When Redis did not answer.
+    pub fn discard_token(
+        &self,
+        client: &TokenClient,
+        refused: &AccessToken,
+    ) -> Result<bool, StoreError> {
+        let keys = self.core().token_keys(client);
+        let sealed: Option<Vec<u8>> =
+            self.run(|connection| FleetCore::sealed_command(&keys).query(connection))?;
+        let Some(invocation) = FleetCore::discard_invocation(client, &keys, sealed, refused) else {
+            return Ok(false);
+        };
+        let deleted: i64 = self.run(|connection| invocation.invoke(connection))?;
+        Ok(deleted == 1)
     }
 
     /// Takes one slot of `tenant`'s budget for a request sent now (`Ok`), or says how long to

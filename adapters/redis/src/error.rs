@@ -79,6 +79,16 @@ pub(crate) fn from_redis(error: &redis::RedisError) -> StoreError {
     }
 }
 
+/// Logs a store failure that the connection's health does not already log (its outages are
+/// logged once, by the health), for the adapters' hooks, which cannot return it.
+#[cfg(any(feature = "ureq", feature = "reqwest"))]
+pub(crate) fn log_unexpected(operation: &'static str, error: &StoreError) {
+    match error {
+        StoreError::Unavailable | StoreError::Connection { .. } => {}
+        _ => tracing::warn!(operation, %error, "the fleet's token store failed; working alone"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

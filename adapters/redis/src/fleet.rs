@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use lucca_auth::endpoint::TenantHost;
 use lucca_auth::machine::TokenClient;
+use lucca_auth::secret::AccessToken;
 use redis::{Cmd, Pipeline, ScriptInvocation};
 
 use crate::builder::Options;
@@ -14,7 +15,7 @@ use crate::error::StoreError;
 use crate::fallback::LocalPacers;
 use crate::health::Health;
 use crate::keys::{PaceKeys, TokenKeys, hex};
-use crate::scripts::{BLOCK_SCRIPT, PACE_SCRIPT, PUBLISH_SCRIPT, RELEASE_SCRIPT};
+use crate::scripts::{BLOCK_SCRIPT, COMPARE_AND_DELETE_SCRIPT, PACE_SCRIPT, PUBLISH_SCRIPT};
 use crate::sealed::{FleetToken, SealError, TokenSealer};
 
 /// Settings, connection health, fallback, and the operations' commands.
@@ -134,9 +135,36 @@ impl FleetCore {
     }
 
     pub(crate) fn release_invocation(keys: &TokenKeys, lease: &str) -> ScriptInvocation<'static> {
-        let mut invocation = RELEASE_SCRIPT.prepare_invoke();
+        let mut invocation = COMPARE_AND_DELETE_SCRIPT.prepare_invoke();
         invocation.key(&keys.lease).arg(lease);
         invocation
+    }
+
+    /// `GET` of the sealed token, to tell whether it is the one to discard.
+    pub(crate) fn sealed_command(keys: &TokenKeys) -> Cmd {
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(&keys.token);
+        cmd
+    }
+
+    /// The compare-and-delete of the stored value `sealed` if it holds `refused`, or `None`
+    /// when it holds another token, nothing, or a value that does not open with `client`'s
+    /// secret under its key (left alone: not this client's to judge).
+    pub(crate) fn discard_invocation(
+        client: &TokenClient,
+        keys: &TokenKeys,
+        sealed: Option<Vec<u8>>,
+        refused: &AccessToken,
+    ) -> Option<ScriptInvocation<'static>> {
+        let sealed = sealed?;
+        let sealer = TokenSealer::new(client.credentials.secret());
+        let stored = sealer.open(&keys.token, &sealed, Duration::ZERO).ok()?;
+        if stored.access_token != *refused {
+            return None;
+        }
+        let mut invocation = COMPARE_AND_DELETE_SCRIPT.prepare_invoke();
+        invocation.key(&keys.token).arg(sealed);
+        Some(invocation)
     }
 
     /// The pacing script for one request to `tenant`.

@@ -49,7 +49,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! [`AsyncRedisFleet`] offers the same operations on tokio, with the same keys and scripts.
+//! # With `lucca-auth-reqwest` (feature `reqwest`)
+//!
+//! [`AsyncRedisFleet`] offers the same operations on tokio, with the same keys and scripts
+//! (blocking and async workers can share one fleet), and plugs into the async client:
+//!
+//! ```no_run
+//! # async fn run(config: lucca_auth::config::LuccaConfig) -> Result<(), Box<dyn std::error::Error>> {
+//! use lucca_auth_redis::AsyncRedisFleet;
+//! use lucca_auth_reqwest::LuccaClient;
+//!
+//! let fleet = AsyncRedisFleet::builder("redis://redis.internal:6379/")
+//!     .fleet_size(8)
+//!     .build_async()?;
+//! let client = LuccaClient::builder(config)
+//!     .shared_store(fleet.clone())
+//!     .shared_pacer(fleet)
+//!     .build()?;
+//! let leaves = client.get("/lucca-api/leaves?limit=10").send().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Only the thread or task that leads a refresh asks Redis; a call with a valid cached
+//! token never does. A token the API refuses (401) is never adopted again by the client
+//! that saw it, which drops it from Redis (a compare-and-delete of that value), so the
+//! fleet fetches exactly one new token.
 //!
 //! # Timing
 //!
@@ -82,6 +106,8 @@
 //!
 //! - `ureq` (default): `lucca-auth-ureq`'s `SharedTokenStore` and `SharedRatePacer` for
 //!   [`RedisFleet`].
+//! - `reqwest`: `lucca-auth-reqwest`'s `SharedTokenStore` and `SharedRatePacer` for
+//!   [`AsyncRedisFleet`].
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -93,6 +119,8 @@ mod fallback;
 mod fleet;
 mod health;
 pub mod keys;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 mod scripts;
 pub mod sealed;
 #[cfg(test)]
@@ -109,3 +137,14 @@ pub use builder::{
 pub use error::StoreError;
 pub use keys::{PaceKeys, TokenKeys};
 pub use sealed::{FleetToken, SealError, TokenSealer};
+
+/// The README's examples, compiled as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+/// The workspace README's examples (blocking, async and fleet), compiled as doctests here,
+/// where every adapter is a dependency, so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadmeDoctests;

@@ -79,9 +79,10 @@ if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return stored
 ";
 
-/// Releases a lease only for its holder: `KEYS[1]` the lease, `ARGV[1]` the holder's value.
-/// Returns 1 if it was released.
-pub(crate) const RELEASE: &str = r"
+/// Compare-and-delete: deletes `KEYS[1]` only if it still holds `ARGV[1]`. Releases a lease
+/// only for its holder (the holder's value), and drops a refused token only if it is still
+/// the one stored (its sealed value). Returns 1 if it was deleted.
+pub(crate) const COMPARE_AND_DELETE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 ";
@@ -89,7 +90,8 @@ return 0
 pub(crate) static PACE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(PACE));
 pub(crate) static BLOCK_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(BLOCK));
 pub(crate) static PUBLISH_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(PUBLISH));
-pub(crate) static RELEASE_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(RELEASE));
+pub(crate) static COMPARE_AND_DELETE_SCRIPT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(COMPARE_AND_DELETE));
 
 #[cfg(test)]
 mod tests {
@@ -189,7 +191,7 @@ mod tests {
 
         // Leases: only the holder releases; publish keeps the longer-lived token.
         let release = |connection: &mut redis::Connection, value: &str| -> i64 {
-            RELEASE_SCRIPT
+            COMPARE_AND_DELETE_SCRIPT
                 .key("test:lease")
                 .arg(value)
                 .invoke(connection)

@@ -5,21 +5,13 @@ use std::time::Duration;
 
 use lucca_auth::endpoint::TenantHost;
 use lucca_auth::machine::TokenClient;
+use lucca_auth::secret::AccessToken;
 use lucca_auth_ureq::shared::{Lease, LeaseAttempt, SharedToken};
 use lucca_auth_ureq::{SharedRatePacer, SharedTokenStore};
 
 use crate::RedisFleet;
-use crate::error::StoreError;
+use crate::error::log_unexpected;
 use crate::sealed::FleetToken;
-
-/// Logs a store failure that the connection's health does not already log (its outages are
-/// logged once, by the health).
-fn log_unexpected(operation: &'static str, error: &StoreError) {
-    match error {
-        StoreError::Unavailable | StoreError::Connection { .. } => {}
-        _ => tracing::warn!(operation, %error, "the fleet's token store failed; working alone"),
-    }
-}
 
 impl SharedTokenStore for RedisFleet {
     fn load(&self, client: &TokenClient) -> Option<SharedToken> {
@@ -58,6 +50,12 @@ impl SharedTokenStore for RedisFleet {
     fn release(&self, client: &TokenClient, lease: Lease) {
         if let Err(error) = self.release_lease(client, lease.value()) {
             log_unexpected("release", &error);
+        }
+    }
+
+    fn discard(&self, client: &TokenClient, refused: &AccessToken) {
+        if let Err(error) = self.discard_token(client, refused) {
+            log_unexpected("discard", &error);
         }
     }
 

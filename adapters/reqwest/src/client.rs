@@ -17,6 +17,7 @@ use crate::Error;
 use crate::pager::Pager;
 use crate::request::RequestBuilder;
 use crate::retry::RetryPolicy;
+use crate::shared::{SharedRatePacer, SharedTokenStore};
 use crate::token_cache::{TokenCache, TokenHttp, TokenInfo};
 use crate::transport::Clock;
 
@@ -74,6 +75,10 @@ pub(crate) struct Shared {
     caches: Mutex<HashMap<Scopes, Arc<TokenCache>>>,
     clock: Clock,
     jitter: bool,
+    /// The fleet's token store, if any.
+    store: Option<Arc<dyn SharedTokenStore>>,
+    /// The fleet's rate pacer, if any.
+    pub(crate) pacer: Option<Arc<dyn SharedRatePacer>>,
 }
 
 impl Shared {
@@ -87,7 +92,7 @@ impl Shared {
         if self.jitter {
             machine.set_refresh_jitter(random_u32());
         }
-        let cache = Arc::new(TokenCache::new(machine, self.clock));
+        let cache = Arc::new(TokenCache::new(machine, self.clock, self.store.clone()));
         caches.insert(scopes.clone(), Arc::clone(&cache));
         cache
     }
@@ -127,6 +132,8 @@ impl LuccaClient {
             wait_max: Duration::ZERO,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             jitter: false,
+            store: None,
+            pacer: None,
         }
     }
 
@@ -288,6 +295,8 @@ pub struct LuccaClientBuilder {
     wait_max: Duration,
     max_response_body: usize,
     jitter: bool,
+    store: Option<Arc<dyn SharedTokenStore>>,
+    pacer: Option<Arc<dyn SharedRatePacer>>,
 }
 
 impl LuccaClientBuilder {
@@ -346,6 +355,22 @@ impl LuccaClientBuilder {
         self
     }
 
+    /// Shares tokens with other processes through `store` (see [`shared`](crate::shared)):
+    /// when a token is due, the task that leads the refresh adopts the fleet's token or
+    /// fetches under the fleet's lease. Default: none, each client fetches its own.
+    pub fn shared_store(mut self, store: impl SharedTokenStore + 'static) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// Paces API requests with `pacer` (see [`shared`](crate::shared)): every attempt waits
+    /// for a slot of the tenant's budget, and every 429's `Retry-After` is shared. Default:
+    /// none, no pacing.
+    pub fn shared_pacer(mut self, pacer: impl SharedRatePacer + 'static) -> Self {
+        self.pacer = Some(Arc::new(pacer));
+        self
+    }
+
     /// The client, with a token cache for the configuration's default scopes.
     ///
     /// # Errors
@@ -394,6 +419,8 @@ impl LuccaClientBuilder {
             caches: Mutex::new(HashMap::new()),
             clock: Clock::new(),
             jitter: self.jitter,
+            store: self.store,
+            pacer: self.pacer,
             config,
         });
         Ok(LuccaClient {
@@ -414,6 +441,8 @@ impl fmt::Debug for LuccaClientBuilder {
             .field("wait_max", &self.wait_max)
             .field("max_response_body", &self.max_response_body)
             .field("refresh_jitter", &self.jitter)
+            .field("shared_store", &self.store)
+            .field("shared_pacer", &self.pacer)
             .finish()
     }
 }

@@ -9,6 +9,7 @@ mod middleware;
 mod pager;
 mod request;
 mod retry;
+pub mod shared;
 mod token_cache;
 mod trace;
 mod transport;
@@ -23,6 +24,7 @@ pub use middleware::LuccaAuthMiddleware;
 pub use pager::Pager;
 pub use request::{ApiResponse, RequestBuilder};
 pub use retry::RetryPolicy;
+pub use shared::{SharedRatePacer, SharedTokenStore};
 pub use token_cache::TokenInfo;
 
 /// The core crate, re-exported: configuration, scopes, secrets, errors.

@@ -7,7 +7,10 @@ use reqwest::header::AUTHORIZATION;
 use reqwest::{Request, Response, StatusCode};
 use reqwest_middleware::{Middleware, Next};
 
+use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+
 use crate::trace::event;
+use crate::transport::{core_headers, core_response};
 use crate::{Error, LuccaClient};
 
 /// Adds a [`LuccaClient`]'s token to the requests of a `reqwest_middleware` chain that go to
@@ -20,7 +23,9 @@ use crate::{Error, LuccaClient};
 /// On a 401 it invalidates that token and resends the request once with a fresh one, when
 /// the request can be cloned (its body is not a stream); otherwise the 401 response is
 /// returned as is. Other statuses are returned as they are: classification (403, 429, …) is
-/// the [`LuccaClient`] request API's job, not a middleware's.
+/// the [`LuccaClient`] request API's job, not a middleware's. With a
+/// [shared pacer](crate::LuccaClientBuilder::shared_pacer), every attempt waits for a slot of
+/// the tenant's budget, and a 429's `Retry-After` is told to the pacer.
 ///
 /// When no token can be had, the chain fails with `reqwest_middleware::Error::Middleware`
 /// wrapping the crate's [`Error`].
@@ -56,6 +61,32 @@ impl LuccaAuthMiddleware {
     #[must_use]
     pub fn applies_to(&self, url: &reqwest::Url) -> bool {
         self.client.tenant().same_origin(url.as_str())
+    }
+
+    /// Sends `request` down the chain, within the shared pacer's budget if there is one.
+    async fn paced(
+        &self,
+        request: Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<Response> {
+        let shared = &self.client.shared;
+        let Some(pacer) = &shared.pacer else {
+            return next.run(request, extensions).await;
+        };
+        crate::shared::pace(pacer.as_ref(), &shared.config.tenant).await;
+        let response = next.run(request, extensions).await?;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let fields = core_headers(response.headers());
+            let answer = core_response(StatusCode::TOO_MANY_REQUESTS.as_u16(), &fields, &[]);
+            if let ApiResponseClass::RateLimited {
+                retry_after: Some(delay),
+            } = ApiResponseClass::classify(&answer, ApiAttempt::First)
+            {
+                pacer.handle_retry_after(&shared.config.tenant, delay).await;
+            }
+        }
+        Ok(response)
     }
 
     async fn authorize(
@@ -94,11 +125,11 @@ impl Middleware for LuccaAuthMiddleware {
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
         let resend = request.try_clone();
-        let response = next.clone().run(request, extensions).await?;
+        let response = self.paced(request, extensions, next.clone()).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
         }
-        self.client.cache.invalidate(authorization.generation);
+        self.client.cache.invalidate(authorization.generation).await;
         let Some(mut resend) = resend else {
             return Ok(response);
         };
@@ -110,7 +141,7 @@ impl Middleware for LuccaAuthMiddleware {
         self.authorize(&mut resend)
             .await
             .map_err(reqwest_middleware::Error::middleware)?;
-        next.run(resend, extensions).await
+        self.paced(resend, extensions, next).await
     }
 }
 

@@ -261,6 +261,9 @@ impl RequestBuilder {
         let mut url = url;
         let mut attempt = ApiAttempt::First;
         loop {
+            if let Some(pacer) = &shared.pacer {
+                crate::shared::pace(pacer.as_ref(), &shared.config.tenant).await;
+            }
             let authorization = client
                 .cache
                 .authorization(&shared.token_http, shared.wait_max)
@@ -344,7 +347,7 @@ impl RequestBuilder {
                     });
                 }
                 ApiResponseClass::RefreshAndRetry => {
-                    client.cache.invalidate(authorization.generation);
+                    client.cache.invalidate(authorization.generation).await;
                     if !replayable {
                         return Err(Error::UnauthorizedNotReplayable);
                     }
@@ -370,6 +373,9 @@ impl RequestBuilder {
                     });
                 }
                 ApiResponseClass::RateLimited { retry_after } => {
+                    if let (Some(pacer), Some(delay)) = (&shared.pacer, retry_after) {
+                        pacer.handle_retry_after(&shared.config.tenant, delay).await;
+                    }
                     let Some(delay) = budget.next_delay(retry_after) else {
                         return Err(Error::RateLimited { retry_after });
                     };

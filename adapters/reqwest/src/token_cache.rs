@@ -22,15 +22,19 @@
 //! late answer is ignored) and wakes the waiters, one of which then polls `Send` and takes
 //! over. While a refresh ahead of expiry runs, `poll` keeps answering `Use` with the current
 //! token, so only the leader waits for it.
+//!
+//! With a [shared store](crate::shared) the leader asks it first (adopt the fleet's token,
+//! or fetch under its lease), still without the lock; the hot path never touches it.
 
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures::channel::oneshot;
 use lucca_auth::api::{bearer_authorization_len, write_bearer_authorization};
 use lucca_auth::machine::{
-    CachedToken, TokenAction, TokenGeneration, TokenMachine, TokenOutcome, TokenRequestId,
+    CachedToken, TokenAction, TokenClient, TokenGeneration, TokenMachine, TokenOutcome,
+    TokenRequestId,
 };
 use lucca_auth::scope::Scopes;
 use lucca_auth::secret::AccessToken;
@@ -42,6 +46,7 @@ use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderName, HeaderValue};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::shared::{self, Lease, LeaseAttempt, SharedToken, SharedTokenStore};
 use crate::trace::{event, instrument};
 use crate::transport::{
     Clock, core_headers, core_response, read_capped, secret_header_value, transport_error,
@@ -85,6 +90,16 @@ pub(crate) struct TokenCache {
     /// The scope set as a sorted, space-separated key, for diagnostics.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     label: String,
+    /// The fleet's token store, with the client it is asked about.
+    shared: Option<(Arc<dyn SharedTokenStore>, TokenClient)>,
+}
+
+/// What the leader does, after asking the shared store.
+enum Fetch {
+    /// A token from the store was imported: no token request.
+    Adopted,
+    /// Send the token request, holding this lease if the store gave one.
+    Send(Option<Lease>),
 }
 
 struct Slot {
@@ -108,9 +123,14 @@ fn lock(slot: &Mutex<Slot>) -> MutexGuard<'_, Slot> {
 }
 
 impl TokenCache {
-    pub(crate) fn new(machine: TokenMachine, clock: Clock) -> Self {
+    pub(crate) fn new(
+        machine: TokenMachine,
+        clock: Clock,
+        store: Option<Arc<dyn SharedTokenStore>>,
+    ) -> Self {
         let label = machine.client().scopes.cache_key();
         TokenCache {
+            shared: store.map(|store| (store, machine.client().clone())),
             slot: Mutex::new(Slot {
                 machine,
                 ready: None,
@@ -209,13 +229,47 @@ impl TokenCache {
             cache: self,
             id: Some(id),
         };
+        let lease = match self.ask_shared_store(id).await {
+            Fetch::Adopted => {
+                guard.id = None;
+                event!(debug, "token adopted from the fleet's store");
+                return;
+            }
+            Fetch::Send(lease) => lease,
+        };
         event!(debug, "sending token request");
         let fetched = fetch(http, request, max_body).await;
-        // No await from here on: the guard cannot fire once disarmed.
+        // The guard cannot fire once disarmed; the only awaits left are the store's publish
+        // or release, after the machine has the answer.
         guard.id = None;
+        let (outcome, fresh) = self.feed(id, &fetched);
+        match &outcome {
+            TokenOutcome::Issued(generation) => {
+                event!(info, generation = generation.get(), "token issued");
+            }
+            TokenOutcome::Failed(error) => {
+                event!(warn, error = %error, retryable = error.is_retryable(), "token request failed");
+            }
+            _ => event!(debug, "token answer ignored (stale)"),
+        }
+        if let (Some((store, client)), Some(lease)) = (&self.shared, lease) {
+            match fresh {
+                Some(token) => store.publish(client, &token, lease).await,
+                None => store.release(client, lease).await,
+            }
+        }
+    }
+
+    /// Feeds the answer to request `id` to the machine and wakes the waiters. Returns the
+    /// outcome, and the token just issued as the shared store takes it (with a store only).
+    fn feed(
+        &self,
+        id: TokenRequestId,
+        fetched: &Result<Fetched, TransportError>,
+    ) -> (TokenOutcome, Option<SharedToken>) {
         let mut slot = lock(&self.slot);
         let now = self.clock.now();
-        let outcome = match &fetched {
+        let outcome = match fetched {
             Ok(answer) => {
                 let headers = core_headers(&answer.headers);
                 let response = core_response(answer.status, &headers, &answer.body);
@@ -228,32 +282,99 @@ impl TokenCache {
             slot.ready = None;
         }
         slot.waiters.clear();
-        drop(slot);
-        match outcome {
-            TokenOutcome::Issued(generation) => {
-                event!(info, generation = generation.get(), "token issued");
+        let fresh = match outcome {
+            TokenOutcome::Issued(_) if self.shared.is_some() => slot
+                .machine
+                .current()
+                .map(|token| SharedToken::from_cached(token, now)),
+            _ => None,
+        };
+        (outcome, fresh)
+    }
+
+    /// With a shared store, asked by the leader of request `id` (the slot unlocked): adopt
+    /// the fleet's token if it has a better one, else fetch under the fleet's lease (waiting
+    /// while another worker holds it), or alone when the store is unavailable. See
+    /// [`shared`](crate::shared) for the steps.
+    async fn ask_shared_store(&self, id: TokenRequestId) -> Fetch {
+        let Some((store, client)) = &self.shared else {
+            return Fetch::Send(None);
+        };
+        loop {
+            if self.adopt_from(store.as_ref(), client, id).await {
+                return Fetch::Adopted;
             }
-            TokenOutcome::Failed(error) => {
-                event!(warn, error = %error, retryable = error.is_retryable(), "token request failed");
+            match store.try_lease(client).await {
+                LeaseAttempt::Acquired(lease) => {
+                    // A token published between the load and the lease is adopted too.
+                    if self.adopt_from(store.as_ref(), client, id).await {
+                        store.release(client, lease).await;
+                        return Fetch::Adopted;
+                    }
+                    return Fetch::Send(Some(lease));
+                }
+                LeaseAttempt::Busy => store.wait(client).await,
+                _ => return Fetch::Send(None),
             }
-            _ => event!(debug, "token answer ignored (stale)"),
         }
     }
 
-    /// Drops the token of `generation` after the API refused it; a newer token is kept.
-    pub(crate) fn invalidate(&self, generation: TokenGeneration) {
+    /// Loads the store's token and imports it if it beats the machine's; then request `id`
+    /// is abandoned and the waiters are woken. Returns whether it was imported.
+    async fn adopt_from(
+        &self,
+        store: &dyn SharedTokenStore,
+        client: &TokenClient,
+        id: TokenRequestId,
+    ) -> bool {
+        let Some(token) = store.load(client).await else {
+            return false;
+        };
         let mut slot = lock(&self.slot);
-        if slot.machine.invalidate(generation) {
-            if slot
-                .ready
-                .as_ref()
-                .is_some_and(|r| r.generation == generation)
-            {
-                slot.ready = None;
-            }
-            drop(slot);
-            event!(info, scopes = %self.label, generation = generation.get(), "token refused by the API: invalidated");
+        let now = self.clock.now();
+        if shared::adopt(&mut slot.machine, now, token).is_none() {
+            return false;
         }
+        slot.machine.abandon(id);
+        // The previous token's header goes once the requests still carrying it are done.
+        slot.ready = None;
+        slot.waiters.clear();
+        true
+    }
+
+    /// Drops the token of `generation` after the API refused it; a newer token is kept, and
+    /// the refused one is never adopted again. With a shared store, asks it to drop the
+    /// refused token for the fleet.
+    pub(crate) async fn invalidate(&self, generation: TokenGeneration) {
+        let refused = self.drop_generation(generation);
+        if let (Some((store, client)), Some(refused)) = (&self.shared, refused) {
+            store.discard(client, &refused).await;
+        }
+    }
+
+    /// The synchronous part of [`invalidate`](Self::invalidate): drops the token of
+    /// `generation` if it is current, and returns it when a shared store must hear of it.
+    fn drop_generation(&self, generation: TokenGeneration) -> Option<AccessToken> {
+        let mut slot = lock(&self.slot);
+        let refused = self.shared.as_ref().and_then(|_| {
+            slot.machine
+                .current()
+                .filter(|token| token.generation() == generation)
+                .map(|token| token.access_token().clone())
+        });
+        if !slot.machine.invalidate(generation) {
+            return None;
+        }
+        if slot
+            .ready
+            .as_ref()
+            .is_some_and(|r| r.generation == generation)
+        {
+            slot.ready = None;
+        }
+        drop(slot);
+        event!(info, scopes = %self.label, generation = generation.get(), "token refused by the API: invalidated");
+        refused
     }
 
     /// A usable token and what is known about it, fetching one if needed.
@@ -523,7 +644,7 @@ mod tests {
             ClientCredentials::new(ClientId::new("app"), ClientSecret::new("s3cr3t")),
             tenant,
         );
-        let cache = TokenCache::new(config.token_machine(Scopes::new()), Clock::new());
+        let cache = TokenCache::new(config.token_machine(Scopes::new()), Clock::new(), None);
         feed(&cache, token);
         cache
     }
@@ -615,12 +736,120 @@ mod tests {
         let first = ready(&cache, &http);
         feed(&cache, "tok-2");
         // A late 401 for generation 1 leaves generation 2 alone.
-        cache.invalidate(first.generation);
+        assert_eq!(cache.invalidate(first.generation).now_or_never(), Some(()));
         assert_eq!(ready(&cache, &http).value.as_bytes(), b"Bearer tok-2");
-        cache.invalidate(ready(&cache, &http).generation);
+        let second = ready(&cache, &http).generation;
+        assert_eq!(cache.invalidate(second).now_or_never(), Some(()));
         let slot = lock(&cache.slot);
         assert!(slot.machine.current().is_none());
         assert!(slot.ready.is_none());
+    }
+
+    /// A store that answers `load` from a script of tokens and records every call.
+    #[derive(Debug, Default)]
+    struct ScriptedStore {
+        loads: Mutex<Vec<Option<&'static str>>>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl ScriptedStore {
+        fn record(&self, call: String) {
+            lock_calls(&self.calls).push(call);
+        }
+    }
+
+    fn lock_calls<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+        mutex.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    impl SharedTokenStore for ScriptedStore {
+        fn load<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, Option<SharedToken>> {
+            let next = lock_calls(&self.loads).pop().flatten();
+            self.record(format!("load {}", next.unwrap_or("-")));
+            Box::pin(async move {
+                next.map(|token| {
+                    SharedToken::new(
+                        AccessToken::new(token),
+                        Scopes::new(),
+                        Duration::from_secs(60),
+                    )
+                })
+            })
+        }
+
+        fn try_lease<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, LeaseAttempt> {
+            self.record("try_lease".to_owned());
+            Box::pin(async { LeaseAttempt::Acquired(Lease::new("L1")) })
+        }
+
+        fn publish<'a>(
+            &'a self,
+            _: &'a TokenClient,
+            _: &'a SharedToken,
+            lease: Lease,
+        ) -> shared::BoxFuture<'a, ()> {
+            self.record(format!("publish {}", lease.value()));
+            Box::pin(async {})
+        }
+
+        fn release<'a>(&'a self, _: &'a TokenClient, lease: Lease) -> shared::BoxFuture<'a, ()> {
+            self.record(format!("release {}", lease.value()));
+            Box::pin(async {})
+        }
+
+        fn wait<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, ()> {
+            self.record("wait".to_owned());
+            Box::pin(async {})
+        }
+
+        fn discard<'a>(
+            &'a self,
+            _: &'a TokenClient,
+            refused: &'a AccessToken,
+        ) -> shared::BoxFuture<'a, ()> {
+            self.record(format!("discard {}", refused.secret()));
+            Box::pin(async {})
+        }
+    }
+
+    #[test]
+    fn the_leader_adopts_from_the_store_and_never_takes_a_refused_token_back() {
+        let Ok(tenant) = TenantHost::parse("https://acme.ilucca.net") else {
+            panic!("tenant");
+        };
+        let config = LuccaConfig::new(
+            ClientCredentials::new(ClientId::new("app"), ClientSecret::new("s3cr3t")),
+            tenant,
+        );
+        let store = Arc::new(ScriptedStore::default());
+        // Popped from the end: the fleet's token, then (after the 401) the refused one
+        // still stored, then a new one published between the load and the lease.
+        *lock_calls(&store.loads) = vec![Some("fleet-2"), Some("fleet-1"), Some("fleet-1")];
+        let shared: Arc<dyn SharedTokenStore> = store.clone();
+        let cache = TokenCache::new(
+            config.token_machine(Scopes::new()),
+            Clock::new(),
+            Some(shared),
+        );
+        let http = http();
+        let first = ready(&cache, &http);
+        assert_eq!(first.value.as_bytes(), b"Bearer fleet-1");
+        // The hot path does not ask the store.
+        assert_eq!(ready(&cache, &http).generation, first.generation);
+        assert_eq!(cache.invalidate(first.generation).now_or_never(), Some(()));
+        let second = ready(&cache, &http);
+        assert_eq!(second.value.as_bytes(), b"Bearer fleet-2");
+        assert_eq!(
+            *lock_calls(&store.calls),
+            [
+                "load fleet-1",
+                "discard fleet-1",
+                "load fleet-1",
+                "try_lease",
+                "load fleet-2",
+                "release L1",
+            ]
+        );
     }
 
     #[test]

@@ -516,11 +516,6 @@ impl LuccaClientBuilder {
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
-/// The workspace README's blocking example, compiled as a doctest so that it stays true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct WorkspaceReadmeDoctests;
-
 #[cfg(test)]
 mod tests {
     use super::*;

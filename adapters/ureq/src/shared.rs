@@ -20,6 +20,10 @@
 //!     └── Unavailable ► fetch alone, as without a store
 //! ```
 //!
+//! A token the API refused (401) is never adopted again by the client that saw the 401,
+//! even while the store still holds it, and that client asks the store to
+//! [`discard`](SharedTokenStore::discard) it, so that the fleet fetches one new token.
+//!
 //! Meanwhile the other threads of the process keep using the current token while it is
 //! valid, or wait for this one. A store that cannot be reached must answer `None` and
 //! [`LeaseAttempt::Unavailable`]: the client then works alone, and an API call never fails
@@ -142,6 +146,14 @@ pub trait SharedTokenStore: Send + Sync + fmt::Debug {
     /// Blocks until `client`'s token may have changed: a notification, or a short poll
     /// interval of the store's choosing (never longer than its lease's lifetime).
     fn wait(&self, client: &TokenClient);
+
+    /// The API refused `refused` (a 401): drop it from the store if it is still the token
+    /// stored for `client` (compare-and-delete; a newer one is left alone), so that no
+    /// worker adopts it again. This client never adopts it again either way. The default
+    /// does nothing (the token then leaves the store when it expires).
+    fn discard(&self, client: &TokenClient, refused: &AccessToken) {
+        let _ = (client, refused);
+    }
 }
 
 /// A tenant's API rate budget shared by a fleet: asked before every API request, told about

@@ -224,9 +224,23 @@ impl TokenSlot {
     }
 
     /// Drops the token of `generation` after the API refused it (the machine keeps a newer
-    /// one another thread may already have fetched).
+    /// one another thread may already have fetched, and never imports the refused one
+    /// again), and asks the shared store, if any, to drop it for the fleet.
     pub(crate) fn invalidate(&self, generation: TokenGeneration) {
-        self.lock().invalidate(generation);
+        let mut machine = self.lock();
+        let refused = self.shared.as_ref().and_then(|_| {
+            machine
+                .current()
+                .filter(|token| token.generation() == generation)
+                .map(|token| token.access_token().clone())
+        });
+        if !machine.invalidate(generation) {
+            return;
+        }
+        drop(machine);
+        if let (Some((store, client)), Some(refused)) = (&self.shared, refused) {
+            store.discard(client, &refused);
+        }
     }
 }
 

@@ -426,6 +426,58 @@ fn invalidate_drops_only_the_generation_it_names() {
 }
 
 #[test]
+fn a_token_refused_by_the_api_is_never_imported_again() {
+    let snapshot = |token: &str| TokenSnapshot {
+        access_token: AccessToken::new(token),
+        granted: Scopes::default(),
+        usable_until: UnixTime::from_secs(2_000),
+    };
+    let wall = UnixTime::from_secs(1_000);
+    let mut machine = machine();
+    let first = machine
+        .import(at(0), wall, Duration::ZERO, snapshot("revoked"))
+        .expect("imported");
+    assert!(machine.invalidate(first));
+    // The store still holds it: refused, however long it has left.
+    assert_eq!(
+        machine.import(at(1), wall, Duration::ZERO, snapshot("revoked")),
+        None
+    );
+    assert!(machine.current().is_none());
+    // Another token is taken; the refused ones are remembered while four newer ones are.
+    let mut refused = Vec::new();
+    for index in 0..REFUSED_TOKENS {
+        let token = format!("t{index}");
+        let generation = machine
+            .import(at(2), wall, Duration::ZERO, snapshot(&token))
+            .expect("imported");
+        assert!(machine.invalidate(generation));
+        refused.push(token);
+    }
+    for token in &refused {
+        assert_eq!(
+            machine.import(at(3), wall, Duration::ZERO, snapshot(token)),
+            None,
+            "{token}"
+        );
+    }
+    // The oldest fell out of the four remembered.
+    assert!(
+        machine
+            .import(at(3), wall, Duration::ZERO, snapshot("revoked"))
+            .is_some()
+    );
+    // A token issued by the endpoint itself is taken even if it was refused before.
+    let mut fresh = TokenMachine::new(client("leaves.readwrite leave-requests.readonly"));
+    let generation = issue(&mut fresh, at(0), at(0), "same", 1800);
+    assert!(fresh.invalidate(generation));
+    assert_eq!(issue(&mut fresh, at(1), at(1), "same", 1800).get(), 2);
+    // Debug shows how many are remembered, not their fingerprints.
+    let debug = format!("{machine:?}");
+    assert!(debug.contains("RefusedTokens { count: 4 }"), "{debug}");
+}
+
+#[test]
 fn a_token_expired_on_arrival_is_a_failure_not_a_loop() {
     let mut machine = machine();
     let id = send(&mut machine, at(0));
