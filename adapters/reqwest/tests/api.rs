@@ -355,3 +355,44 @@ fn futures_are_send() {
     fn assert_sync<T: Send + Sync + Clone>(_: &T) {}
     assert_sync(&client);
 }
+
+/// A caller-built `reqwest::Client` (here with a default header) carries the API requests,
+/// with the adapter's `Authorization` added, and the per-request timeout set by
+/// `timeouts(…)` does not get in the way.
+#[tokio::test]
+async fn a_caller_built_http_client_carries_the_api_requests() {
+    let sandbox = sandbox(Duration::from_secs(1800));
+    let api = common::Recorder::start_with(String::from(r#"{"items":[]}"#)).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-caller-client",
+        reqwest::header::HeaderValue::from_static("yes"),
+    );
+    let http = lucca_auth_reqwest::http_client_builder()
+        .expect("the TLS setup")
+        .default_headers(headers)
+        .build()
+        .expect("the caller's client");
+    let client = LuccaClient::builder(common::config_with(
+        sandbox.token_url(),
+        &format!("http://{}", api.addr),
+        "leaves.readonly",
+        lucca_auth::config::ClientAuthMethod::RequestBody,
+    ))
+    .http_client(http)
+    .timeouts(Duration::from_secs(5), Duration::from_secs(5))
+    .build()
+    .expect("the client builds");
+    let response = client
+        .get("/lucca-api/leaves")
+        .send()
+        .await
+        .expect("the API call");
+    assert_eq!(response.status(), 200);
+    assert_eq!(sandbox.token_requests_served(), 1);
+    let heads = api.heads();
+    assert_eq!(heads.len(), 1);
+    let head = heads[0].to_ascii_lowercase();
+    assert!(head.contains("\r\nx-caller-client: yes\r\n"), "{head}");
+    assert!(head.contains("\r\nauthorization: bearer "), "{head}");
+}
