@@ -440,6 +440,47 @@ pub fn floor_parse_error(_: &mut Workload) -> usize {
     error.error.len() + error.error_description.map_or(0, str::len)
 }
 
+/// The obvious way's view of an error answer: owned strings.
+#[derive(Deserialize)]
+pub struct OwnedError {
+    /// `error`.
+    pub error: String,
+    /// `error_description`.
+    pub error_description: Option<String>,
+}
+
+/// Obvious: the error answer into owned `String` fields.
+pub fn obvious_parse_error(_: &mut Workload) -> usize {
+    let error: OwnedError = serde_json::from_slice(ERROR_BODY.as_bytes()).expect("JSON");
+    error.error.len() + error.error_description.map_or(0, |d| d.len())
+}
+
+/// `oauth2` v5: the client-credentials exchange answered with the error (401
+/// `invalid_client`), down to the typed server error it reports.
+pub fn oauth2_parse_error(w: &mut Workload) -> usize {
+    let http_client = |_: oauth2::HttpRequest| -> Result<oauth2::HttpResponse, Infallible> {
+        Ok(http::Response::builder()
+            .status(401)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
+            .body(ERROR_BODY.as_bytes().to_vec())
+            .expect("a valid response"))
+    };
+    match w
+        .oauth2
+        .exchange_client_credentials()
+        .add_scopes(SCOPES.map(|s| oauth2::Scope::new(s.into())))
+        .request(&http_client)
+    {
+        Err(oauth2::RequestTokenError::ServerResponse(error)) => {
+            error.error_description().map_or(0, String::len)
+        }
+        other => panic!("a server error, not {:?}", other.map(|_| ())),
+    }
+}
+
 /// Obvious: `serde_urlencoded::to_string` of an owned form.
 pub fn obvious_request(_: &mut Workload) -> usize {
     serde_urlencoded::to_string(OwnedForm {
@@ -507,6 +548,8 @@ pub const OPERATIONS: &[(&str, &str, Option<&str>, Operation)] = &[
     ("parse", "obvious", Some("floor"), obvious_parse),
     ("error", "floor", None, floor_parse_error),
     ("error", "core", Some("floor"), core_parse_error),
+    ("error", "obvious", Some("floor"), obvious_parse_error),
+    ("error", "oauth2", Some("floor"), oauth2_parse_error),
     ("api", "www_authenticate", None, core_www_authenticate),
     ("api", "authorization_format", None, obvious_authorization),
     (
