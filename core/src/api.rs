@@ -262,6 +262,41 @@ impl ApiResponseClass {
     /// );
     /// ```
     pub fn redact(&mut self, token: &AccessToken) {
+        self.redact_token_text(token.secret());
+    }
+
+    /// [`redact`](Self::redact) with the `Authorization` value that was sent (`Bearer
+    /// <token>`), for drivers that keep the header value rather than the token. A value
+    /// without the `Bearer ` scheme is taken as the token itself.
+    ///
+    /// ```
+    /// use lucca_auth::api::{ApiAttempt, ApiResponseClass};
+    /// use lucca_auth::response::{Header, HttpResponse};
+    ///
+    /// let headers = [Header {
+    ///     name: "WWW-Authenticate",
+    ///     value: br#"Bearer error="insufficient_scope", scope="x", error_description="AT-0123456789abcdef lacks x""#,
+    /// }];
+    /// let mut class = ApiResponseClass::classify(&HttpResponse::new(403, &headers, b""), ApiAttempt::First);
+    /// class.redact_authorization("Bearer AT-0123456789abcdef");
+    /// assert_eq!(
+    ///     class,
+    ///     ApiResponseClass::MissingScope {
+    ///         required: vec!["x".into()],
+    ///         description: Some("[redacted] lacks x".into()),
+    ///     }
+    /// );
+    /// ```
+    pub fn redact_authorization(&mut self, authorization: &str) {
+        let token = authorization
+            .strip_prefix(BEARER_SCHEME)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .unwrap_or(authorization);
+        self.redact_token_text(token);
+    }
+
+    /// Removes `token` from every text this class carries (see [`redact`](Self::redact)).
+    fn redact_token_text(&mut self, token: &str) {
         let mut texts: Vec<&mut String> = Vec::new();
         match self {
             ApiResponseClass::MissingScope {

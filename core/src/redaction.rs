@@ -36,7 +36,6 @@ use alloc::vec::Vec;
 use zeroize::Zeroizing;
 
 use crate::config::ClientCredentials;
-use crate::secret::AccessToken;
 use crate::token_response::is_bidi_control;
 
 /// What replaces a secret, or a whole text that held one.
@@ -93,8 +92,8 @@ impl Redactor {
     }
 
     /// For an access token that was sent with a request.
-    pub(crate) fn for_access_token(token: &AccessToken) -> Redactor {
-        Redactor::for_secret(token.secret())
+    pub(crate) fn for_access_token(token: &str) -> Redactor {
+        Redactor::for_secret(token)
     }
 
     /// The forms and views of `secret` itself.
@@ -121,6 +120,16 @@ impl Redactor {
             redactor.add_form(form, true);
             redactor.add_form(lower, true);
         }
+        // The bytes as a debug-printed list (`83, 51, 99`, and without spaces), and the
+        // secret alone in base64 (with and without its padding): what a server that dumps
+        // the raw request, or encodes what it echoes, writes.
+        for separator in [", ", ","] {
+            redactor.add_form(byte_list(secret.as_bytes(), separator), true);
+        }
+        let base64 = Zeroizing::new(crate::token_request::base64_string(secret.as_bytes()));
+        let unpadded = Zeroizing::new(String::from(base64.trim_end_matches('=')));
+        redactor.add_form(base64, true);
+        redactor.add_form(unpadded, true);
         for view in views(secret) {
             if view.len() >= MIN_SECRET_LEN && !redactor.views.contains(&view) {
                 redactor.views.push(view);
@@ -366,6 +375,21 @@ fn longest_tail(text: &[u8], form: &[u8]) -> usize {
     matched
 }
 
+/// `bytes` in decimal, joined by `separator`: `83, 51, 99` as `Debug` prints a byte slice
+/// (without its brackets, so that the list is found inside a longer one).
+fn byte_list(bytes: &[u8], separator: &str) -> Zeroizing<String> {
+    use core::fmt::Write as _;
+    let mut list = Zeroizing::new(String::with_capacity(bytes.len() * (3 + separator.len())));
+    for (i, byte) in bytes.iter().enumerate() {
+        if i > 0 {
+            list.push_str(separator);
+        }
+        // Writing to a `String` cannot fail.
+        let _ = write!(list, "{byte}");
+    }
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -552,10 +576,14 @@ mod tests {
         assert_eq!(
             order,
             [
+                "97, 47, 98, 32, 99, 92, 100, 43, 101",
+                "97,47,98,32,99,92,100,43,101",
                 "a%2Fb%20c%5Cd%2Be",
                 "a%2fb%20c%5cd%2be",
                 "a%2Fb+c%5Cd%2Be",
                 "a%2fb+c%5cd%2be",
+                // base64 of the secret alone, which needs no padding here
+                "YS9iIGNcZCtl",
                 "a/b c\\\\d+e",
                 "a/b c\\d+e"
             ]

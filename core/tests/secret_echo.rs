@@ -140,3 +140,27 @@ fn a_very_short_secret_leaves_unrelated_words_alone() {
     );
     assert_no("[redacted]", &texts);
 }
+
+/// A server that dumps the raw request bytes writes the secret as a byte list (`Debug` of a
+/// byte slice); one that encodes what it echoes writes it in base64, alone. Both are removed.
+#[test]
+fn byte_list_and_base64_echoes_of_the_secret_are_redacted() {
+    let secret = "S3cr3tValue-0123";
+    let spaced = format!("{:?}", secret.as_bytes());
+    let tight = spaced.replace(", ", ",");
+    let base64 = "UzNjcjN0VmFsdWUtMDEyMw==";
+    for echo in [
+        format!("got {spaced}"),
+        format!("got body={tight}"),
+        format!("credential {base64} refused"),
+        format!("credential {} refused", base64.trim_end_matches('=')),
+    ] {
+        let body =
+            serde_json::json!({"error": "invalid_client", "error_description": echo}).to_string();
+        let texts = reported(secret, 401, "application/json", &body);
+        assert_no(spaced.trim_matches(['[', ']']), &texts);
+        assert_no(tight.trim_matches(['[', ']']), &texts);
+        assert_no(base64.trim_end_matches('='), &texts);
+        assert_no(secret, &texts);
+    }
+}

@@ -1740,3 +1740,41 @@ fn api_version_header_is_the_default_or_the_one_given() {
         [Some("2024-11-01"), Some("2025-06-01"), Some("2024-02-29")].map(|v| v.map(str::to_owned))
     );
 }
+
+#[test]
+fn an_api_error_that_echoes_the_token_never_prints_it() {
+    let sandbox = sandbox();
+    set_fault(
+        &sandbox,
+        200,
+        "application/json",
+        &format!(r#"{{"access_token":"{FIXED_TOKEN}","token_type":"Bearer","expires_in":600}}"#),
+        None,
+    );
+    let problem = format!(
+        r#"{{"title":"Bad Request","detail":"Authorization: Bearer {FIXED_TOKEN} is malformed"}}"#
+    );
+    let api = ScriptedServer::start(
+        format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nContent-Length: {}\r\n\r\n{problem}",
+            problem.len()
+        )
+        .as_bytes(),
+    );
+    // `run` fails the test if the token appears anywhere in the output.
+    let run = Invocation::against(&sandbox, &["get", "/lucca-api/leaves", "--json"])
+        .env("LUCCA_HOST", &api.origin)
+        .run();
+    assert_eq!(run.code, 8, "{run:?}");
+    assert_eq!(
+        run.error_json(),
+        failure(
+            "api_error",
+            Some("Bad Request: Authorization: Bearer [redacted] is malformed"),
+            Some(400),
+            false,
+            None,
+            None
+        )
+    );
+}

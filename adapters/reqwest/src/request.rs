@@ -337,7 +337,12 @@ impl RequestBuilder {
             let class = {
                 let fields = core_headers(response.headers());
                 let answer = core_response(status, &fields, &error_body);
-                ApiResponseClass::classify(&answer, attempt)
+                let mut class = ApiResponseClass::classify(&answer, attempt);
+                // A server may echo the request's Authorization in its error texts.
+                if let Ok(sent) = authorization.value.to_str() {
+                    class.redact_authorization(sent);
+                }
+                class
             };
             match class {
                 ApiResponseClass::Success => {

@@ -255,3 +255,77 @@ async fn secrets_and_tokens_never_reach_a_log_line_or_an_error() {
         logs.lines().count()
     );
 }
+
+/// An API (or a proxy in front of it) that echoes the request's `Authorization` in its 403
+/// challenge or its problem+json: the error the caller gets holds no trace of the token.
+#[tokio::test]
+async fn api_errors_that_echo_the_token_are_redacted() {
+    // The token endpoint hands out one known token, so that the APIs below can echo it.
+    let token = "AT-Sentinel-Token-0123456789";
+    let sandbox = common::sandbox(Duration::from_secs(1800));
+    sandbox
+        .set_token_fault(TokenFault::Status {
+            status: 200,
+            content_type: Some("application/json".to_owned()),
+            body: format!(
+                r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":1800}}"#
+            ),
+            retry_after: None,
+        })
+        .expect("the fixed token answer");
+    let challenge = format!(
+        r#"Bearer error="insufficient_scope", scope="x", error_description="token Bearer {token} lacks x""#
+    );
+    let forbidden = common::Recorder::start_raw(format!(
+        "HTTP/1.1 403 Forbidden\r\nwww-authenticate: {challenge}\r\ncontent-length: 0\r\n\r\n"
+    ))
+    .await;
+    let problem = format!(
+        r#"{{"title":"Bad Request","detail":"header Authorization: Bearer {token} is malformed"}}"#
+    );
+    let bad = common::Recorder::start_raw(format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/problem+json\r\ncontent-length: {}\r\n\r\n{problem}",
+        problem.len()
+    ))
+    .await;
+    let mut errors = Vec::new();
+    for api in [&forbidden, &bad] {
+        let client = LuccaClient::builder(common::config_with(
+            sandbox.token_url(),
+            &format!("http://{}", api.addr),
+            "leaves.readonly",
+            ClientAuthMethod::RequestBody,
+        ))
+        .build()
+        .expect("the client builds");
+        errors.push(client.get("/lucca-api/leaves").send().await.unwrap_err());
+    }
+    match &errors[0] {
+        Error::MissingScope { description, .. } => {
+            assert_eq!(
+                description.as_deref(),
+                Some("token Bearer [redacted] lacks x")
+            );
+        }
+        other => panic!("a missing scope, not {other:?}"),
+    }
+    match &errors[1] {
+        Error::Api {
+            status: 400,
+            problem: Some(problem),
+        } => assert_eq!(
+            problem.detail.as_deref(),
+            Some("header Authorization: Bearer [redacted] is malformed")
+        ),
+        other => panic!("a 400 with its problem, not {other:?}"),
+    }
+    for error in &errors {
+        for text in [
+            error.to_string(),
+            format!("{error:?}"),
+            format!("{error:#?}"),
+        ] {
+            assert!(!text.contains(token), "the token leaked in: {text}");
+        }
+    }
+}

@@ -250,7 +250,10 @@ impl LuccaClient {
                     return Err(Error::Transport(error));
                 }
             };
-            match response.with_view(|view| ApiResponseClass::classify(view, attempt)) {
+            let mut class = response.with_view(|view| ApiResponseClass::classify(view, attempt));
+            // A server may echo the request's Authorization in its error texts.
+            class.redact_authorization(authorization.secret());
+            match class {
                 ApiResponseClass::Success => return Ok(ApiResponse::new(response)),
                 ApiResponseClass::RefreshAndRetry => {
                     self.slot.invalidate(generation);

@@ -281,3 +281,60 @@ fn an_echoed_basic_credential_is_redacted() {
         }
     }
 }
+
+/// An API (or a proxy in front of it) that echoes the request's `Authorization` in its 403
+/// challenge or its problem+json: the error the caller gets holds no trace of the token.
+#[test]
+fn api_errors_that_echo_the_token_are_redacted() {
+    const TOKEN: &str = "AT-Sentinel-Token-0123456789";
+    let server = ScriptedServer::start(|request: &Recorded, _| match request.path() {
+        "/connect/token" => common::token_answer(TOKEN, 3600),
+        "/lucca-api/forbidden" => response(
+            403,
+            &[(
+                "WWW-Authenticate",
+                &format!(
+                    r#"Bearer error="insufficient_scope", scope="x", error_description="token Bearer {TOKEN} lacks x""#
+                ),
+            )],
+            "",
+        ),
+        _ => response(
+            400,
+            &[("Content-Type", "application/problem+json")],
+            &format!(
+                r#"{{"title":"Bad Request","detail":"header Authorization: Bearer {TOKEN} is malformed","errors":{{"{TOKEN}":["{TOKEN}"]}}}}"#
+            ),
+        ),
+    });
+    let client = LuccaClient::new(scripted_config(&server, ""));
+    let forbidden = client.get("/lucca-api/forbidden").send().unwrap_err();
+    assert_eq!(
+        forbidden,
+        Error::MissingScope {
+            required: vec!["x".to_owned()],
+            description: Some("token Bearer [redacted] lacks x".to_owned()),
+        }
+    );
+    let bad = client.get("/lucca-api/leaves").send().unwrap_err();
+    let Error::Api {
+        status: 400,
+        problem: Some(problem),
+    } = &bad
+    else {
+        panic!("a 400 with its problem, not {bad:?}");
+    };
+    assert_eq!(
+        problem.detail.as_deref(),
+        Some("header Authorization: Bearer [redacted] is malformed")
+    );
+    for error in [&forbidden, &bad] {
+        for text in error_texts(error) {
+            assert!(!text.contains(TOKEN), "the token leaked in: {text}");
+            assert!(
+                !text.contains("0123456789"),
+                "a part of the token leaked in: {text}"
+            );
+        }
+    }
+}

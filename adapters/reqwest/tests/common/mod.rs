@@ -160,6 +160,15 @@ impl Recorder {
 
     /// Answers `body`.
     pub async fn start_with(body: String) -> Recorder {
+        Recorder::start_raw(format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        ))
+        .await
+    }
+
+    /// Answers every request with `answer`, a whole HTTP/1.1 response.
+    pub async fn start_raw(answer: String) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let heads = Arc::new(Mutex::new(Vec::new()));
@@ -167,7 +176,7 @@ impl Recorder {
         tokio::spawn(async move {
             while let Ok((mut stream, _)) = listener.accept().await {
                 let recorded = Arc::clone(&recorded);
-                let body = body.clone();
+                let answer = answer.clone();
                 tokio::spawn(async move {
                     loop {
                         let mut head = Vec::new();
@@ -182,10 +191,6 @@ impl Recorder {
                             .lock()
                             .expect("lock")
                             .push(String::from_utf8_lossy(&head).into_owned());
-                        let answer = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
                         if stream.write_all(answer.as_bytes()).await.is_err() {
                             return;
                         }
