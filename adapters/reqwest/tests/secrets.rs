@@ -298,7 +298,13 @@ async fn api_errors_that_echo_the_token_are_redacted() {
         ))
         .build()
         .expect("the client builds");
-        errors.push(client.get("/lucca-api/leaves").send().await.unwrap_err());
+        errors.push(
+            client
+                .get("/lucca-api/leaves")
+                .send()
+                .await
+                .expect_err("an error answer"),
+        );
     }
     match &errors[0] {
         Error::MissingScope { description, .. } => {
