@@ -8,34 +8,38 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use futures::stream::FusedStream;
-use lucca_auth::pagination::{Page, PageError, with_links};
+use lucca_auth::pagination::{Page, PageCursor};
 use serde_json::Value;
 
 use crate::LuccaClient;
 use crate::error::Error;
 
-/// One page: its items, and where the next one is (or why it cannot be followed).
-type PageOutcome = Result<(Vec<Value>, Result<Option<String>, PageError>), Error>;
+/// One page, read.
+type PageOutcome = Result<Page, Error>;
 
 /// A stream of every item of a list, page after page, returned by
 /// [`LuccaClient::pages`].
 ///
 /// The first request is the path with `include=links` added (other query parameters, such
 /// as `limit`, are kept); each page's `items` are yielded in order, then its `links.next` is
-/// followed, only if it points to the tenant's own origin. A page that cannot be read, a
-/// `next` to another origin ([`PageError::ForeignNext`]) or any failed request is yielded
-/// once as an error, after the items already read, and the stream ends.
+/// followed, only if it points to the tenant's own origin and to a page not read yet. A page
+/// that cannot be read, a `next` to another origin ([`PageError::ForeignNext`]), a `next`
+/// back to any page already read ([`PageError::NextRepeats`]: links in a cycle) or any
+/// failed request is yielded once as an error, after the items already read, and the stream
+/// ends.
 ///
 /// Each page is one API call, with everything [`RequestBuilder::send`] does (token, one
 /// retry after a 401, the retry policy). The next page is requested only when the stream is
 /// polled past the current page's items.
 ///
 /// [`RequestBuilder::send`]: crate::RequestBuilder::send
+/// [`PageError::ForeignNext`]: lucca_auth::pagination::PageError::ForeignNext
+/// [`PageError::NextRepeats`]: lucca_auth::pagination::PageError::NextRepeats
 #[must_use = "a stream does nothing unless polled"]
 pub struct Pager {
     client: LuccaClient,
-    /// The request target of the next page to fetch.
-    next: Option<String>,
+    /// The request targets: the next one, and every one fetched.
+    cursor: PageCursor,
     items: std::vec::IntoIter<Value>,
     /// An error to yield once the current page's items are out.
     pending: Option<Error>,
@@ -49,7 +53,7 @@ impl Pager {
     pub(crate) fn new(client: LuccaClient, path: &str) -> Self {
         Pager {
             client,
-            next: Some(with_links(path)),
+            cursor: PageCursor::new(path),
             items: Vec::new().into_iter(),
             pending: None,
             fetching: None,
@@ -68,10 +72,7 @@ impl Pager {
 /// Fetches the page at `target`.
 async fn fetch(client: LuccaClient, target: String) -> PageOutcome {
     let response = client.get(&target).send().await?;
-    let page = Page::parse(response.body()).map_err(Error::Pagination)?;
-    let next = page.next_target(client.tenant(), &target);
-    let (items, _) = page.into_parts();
-    Ok((items, next))
+    Page::parse(response.body()).map_err(Error::Pagination)
 }
 
 impl Stream for Pager {
@@ -94,13 +95,12 @@ impl Stream for Pager {
                 };
                 this.fetching = None;
                 match outcome {
-                    Ok((items, next)) => {
+                    Ok(page) => {
                         this.pages_read += 1;
-                        this.items = items.into_iter();
-                        match next {
-                            Ok(next) => this.next = next,
-                            Err(error) => this.pending = Some(Error::Pagination(error)),
+                        if let Err(error) = this.cursor.handle_page(this.client.tenant(), &page) {
+                            this.pending = Some(Error::Pagination(error));
                         }
+                        this.items = page.into_parts().0.into_iter();
                     }
                     Err(error) => {
                         this.done = true;
@@ -109,7 +109,7 @@ impl Stream for Pager {
                 }
                 continue;
             }
-            let Some(target) = this.next.take() else {
+            let Some(target) = this.cursor.poll_target() else {
                 this.done = true;
                 return Poll::Ready(None);
             };
@@ -129,7 +129,7 @@ impl fmt::Debug for Pager {
         f.debug_struct("Pager")
             .field("pages_read", &self.pages_read)
             .field("buffered_items", &self.items.len())
-            .field("has_next", &self.next.is_some())
+            .field("has_next", &self.cursor.has_next())
             .finish_non_exhaustive()
     }
 }

@@ -396,3 +396,55 @@ async fn a_caller_built_http_client_carries_the_api_requests() {
     assert!(head.contains("\r\nx-caller-client: yes\r\n"), "{head}");
     assert!(head.contains("\r\nauthorization: bearer "), "{head}");
 }
+
+/// `/a` → `/b` → `/a`: links that go round in a cycle end the stream with
+/// `PageError::NextRepeats` after two pages, instead of fetching forever.
+#[tokio::test]
+async fn next_links_in_a_cycle_end_the_pager() {
+    let sandbox = sandbox(Duration::from_secs(1800));
+    let api = common::Recorder::start_routed(|head| {
+        let body = if head.starts_with("GET /lucca-api/a") {
+            r#"{"items":[{"id":1}],"links":{"next":"/lucca-api/b"}}"#
+        } else {
+            r#"{"items":[{"id":2}],"links":{"next":"/lucca-api/a?include=links"}}"#
+        };
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    })
+    .await;
+    let config = common::config_with(
+        sandbox.token_url(),
+        &format!("http://{}", api.addr),
+        "leaves.readonly",
+        lucca_auth::config::ClientAuthMethod::RequestBody,
+    );
+    let client = LuccaClient::new(config).expect("client");
+    let mut pager = client.pages("/lucca-api/a");
+    let mut items = Vec::new();
+    while let Some(item) = pager.next().await {
+        items.push(item.map(|value| value["id"].clone()));
+    }
+    assert_eq!(
+        items,
+        [
+            Ok(Value::from(1)),
+            Ok(Value::from(2)),
+            Err(Error::Pagination(PageError::NextRepeats))
+        ]
+    );
+    assert_eq!(pager.pages_read(), 2);
+    let lines: Vec<String> = api
+        .heads()
+        .iter()
+        .map(|head| head.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "GET /lucca-api/a?include=links HTTP/1.1",
+            "GET /lucca-api/b HTTP/1.1"
+        ]
+    );
+}

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::iter::FusedIterator;
 
-use lucca_auth::pagination::{Page, with_links};
+use lucca_auth::pagination::{Page, PageCursor};
 use serde_json::Value;
 use ureq::http::Method;
 
@@ -15,19 +15,22 @@ use crate::error::Error;
 ///
 /// The first request is the path with `include=links` added (other query parameters, such
 /// as `limit`, are kept); each page's `items` are yielded in order, then its `links.next` is
-/// followed, only if it points to the tenant's own origin. A page that cannot be read, a
-/// `next` to another origin ([`PageError::ForeignNext`]) or any failed request is yielded
-/// once as an error, after the items already read, and the iterator ends.
+/// followed, only if it points to the tenant's own origin and to a page not read yet. A page
+/// that cannot be read, a `next` to another origin ([`PageError::ForeignNext`]), a `next`
+/// back to any page already read ([`PageError::NextRepeats`]: links in a cycle) or any
+/// failed request is yielded once as an error, after the items already read, and the
+/// iterator ends.
 ///
 /// Each page is one API call, with everything [`RequestBuilder::send`] does (token, one
 /// retry after a 401, the retry policy).
 ///
 /// [`PageError::ForeignNext`]: lucca_auth::pagination::PageError::ForeignNext
+/// [`PageError::NextRepeats`]: lucca_auth::pagination::PageError::NextRepeats
 /// [`RequestBuilder::send`]: crate::RequestBuilder::send
 pub struct Pager {
     client: LuccaClient,
-    /// The request target of the next page to fetch.
-    next: Option<String>,
+    /// The request targets: the next one, and every one fetched.
+    cursor: PageCursor,
     items: std::vec::IntoIter<Value>,
     /// An error to yield once the current page's items are out.
     pending: Option<Error>,
@@ -38,7 +41,7 @@ impl Pager {
     pub(crate) fn new(client: LuccaClient, path: &str) -> Self {
         Pager {
             client,
-            next: Some(with_links(path)),
+            cursor: PageCursor::new(path),
             items: Vec::new().into_iter(),
             pending: None,
             pages_read: 0,
@@ -56,9 +59,11 @@ impl Pager {
         let response = self.client.execute(&Method::GET, target, &[], None)?;
         self.pages_read += 1;
         let page = Page::parse(response.body()).map_err(Error::Pagination)?;
-        match page.next_target(&self.client.shared.config.tenant, target) {
-            Ok(next) => self.next = next,
-            Err(error) => self.pending = Some(Error::Pagination(error)),
+        if let Err(error) = self
+            .cursor
+            .handle_page(&self.client.shared.config.tenant, &page)
+        {
+            self.pending = Some(Error::Pagination(error));
         }
         let (items, _) = page.into_parts();
         self.items = items.into_iter();
@@ -77,9 +82,9 @@ impl Iterator for Pager {
             if let Some(error) = self.pending.take() {
                 return Some(Err(error));
             }
-            let target = self.next.take()?;
+            // Polling the target takes it: after a failed fetch there is no next page.
+            let target = self.cursor.poll_target()?;
             if let Err(error) = self.fetch(&target) {
-                self.next = None;
                 return Some(Err(error));
             }
         }
@@ -92,7 +97,7 @@ impl fmt::Debug for Pager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pager")
             .field("pages_read", &self.pages_read)
-            .field("has_next", &self.next.is_some())
+            .field("has_next", &self.cursor.has_next())
             .field("queued_items", &self.items.len())
             .finish()
     }

@@ -160,3 +160,29 @@ fn malformed_pages_and_loops_are_typed_errors() {
         assert_eq!(&got, expected, "{path}");
     }
 }
+
+/// `/a` → `/b` → `/a`: links that go round in a cycle end the pager with
+/// `PageError::NextRepeats` after two pages, instead of fetching forever.
+#[test]
+fn next_links_in_a_cycle_end_the_pager() {
+    let server = ScriptedServer::start(|request: &Recorded, _| match request.path() {
+        "/connect/token" => token_answer("AT-1", 1800),
+        "/lucca-api/a" => json(r#"{"items":[{"id":1}],"links":{"next":"/lucca-api/b"}}"#),
+        _ => json(r#"{"items":[{"id":2}],"links":{"next":"/lucca-api/a?include=links"}}"#),
+    });
+    let client = LuccaClient::new(scripted_config(&server, ""));
+    let mut pager = client.pages("/lucca-api/a");
+    let items: Vec<Result<u64, Error>> = pager.by_ref().map(id).collect();
+    assert_eq!(
+        items,
+        [Ok(1), Ok(2), Err(Error::Pagination(PageError::NextRepeats))]
+    );
+    assert_eq!(pager.pages_read(), 2);
+    let targets: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path() != "/connect/token")
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(targets, ["/lucca-api/a?include=links", "/lucca-api/b"]);
+}

@@ -169,6 +169,13 @@ impl Recorder {
 
     /// Answers every request with `answer`, a whole HTTP/1.1 response.
     pub async fn start_raw(answer: String) -> Recorder {
+        Recorder::start_routed(move |_| answer.clone()).await
+    }
+
+    /// Answers each request with what `answer` gives for its head: a whole HTTP/1.1 response.
+    pub async fn start_routed(
+        answer: impl Fn(&str) -> String + Clone + Send + Sync + 'static,
+    ) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address");
         let heads = Arc::new(Mutex::new(Vec::new()));
@@ -187,10 +194,9 @@ impl Recorder {
                                 _ => return,
                             }
                         }
-                        recorded
-                            .lock()
-                            .expect("lock")
-                            .push(String::from_utf8_lossy(&head).into_owned());
+                        let head = String::from_utf8_lossy(&head).into_owned();
+                        let answer = answer(&head);
+                        recorded.lock().expect("lock").push(head);
                         if stream.write_all(answer.as_bytes()).await.is_err() {
                             return;
                         }
