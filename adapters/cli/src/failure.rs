@@ -351,8 +351,20 @@ impl Failure {
 /// `title` must not retitle the terminal, clear it, or move the cursor, and a right-to-left
 /// override must not make it read backwards.
 pub fn terminal_safe(text: &str) -> String {
+    sanitize(text, false)
+}
+
+/// [`terminal_safe`], but keeping line feeds and tabs (and dropping carriage returns, which
+/// would let a line overwrite the one before): for a whole body shown on a terminal.
+pub fn terminal_safe_lines(text: &str) -> String {
+    sanitize(text, true)
+}
+
+fn sanitize(text: &str, keep_lines: bool) -> String {
     text.chars()
         .filter_map(|c| match c {
+            '\n' | '\t' if keep_lines => Some(c),
+            '\r' if keep_lines => None,
             '\t' | '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
                 Some(' ')
             }
@@ -539,6 +551,23 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(terminal_safe(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn terminal_safe_lines_keeps_line_feeds_and_tabs() {
+        let cases = [
+            ("{\n\t\"a\": 1\n}", "{\n\t\"a\": 1\n}"),
+            ("a\r\nb\rc", "a\nbc"),
+            (
+                "{\"items\":[]}\u{1b}]0;pwned\u{7}\u{1b}[2J",
+                "{\"items\":[]}]0;pwned[2J",
+            ),
+            ("x\u{9b}31m\u{202e}y\u{2028}z", "x31my z"),
+            ("Congé — 休暇", "Congé — 休暇"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(terminal_safe_lines(text), expected, "{text:?}");
         }
     }
 
