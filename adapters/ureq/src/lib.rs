@@ -75,6 +75,11 @@
 //!   is configured with `max_redirects(0)` and `http_status_as_error(false)` at request
 //!   level, which also holds for an agent you build yourself; a 3xx is
 //!   [`Error::Redirect`]. Every request carries `Accept-Encoding: identity`.
+//! - **A connection closed before any answer** (a kept-alive connection the server closed
+//!   just as it was reused) is replaced: the request is sent once more on a new connection
+//!   when that is harmless — token requests, and GET, HEAD, PUT, DELETE and OPTIONS. A POST
+//!   or PATCH is not resent (the server may have acted on it): its failure is
+//!   [`Error::Transport`].
 //! - **Waiting**: by default a call makes one token attempt and returns its failure; with
 //!   [`wait_max`](LuccaClientBuilder::wait_max) it waits out a token endpoint's backoff or
 //!   `Retry-After` that ends within that time.

@@ -114,10 +114,28 @@ impl Transport {
     /// (`max_redirects(0)` returns a 3xx as a response), statuses are never errors, and the
     /// timeouts, when set, replace the agent's. These settings are applied to each request,
     /// so they hold for a caller-built agent too.
+    ///
+    /// A request that finds its connection closed or reset before any answer — a kept-alive
+    /// connection the server closed at the same moment — is sent once more, on a new
+    /// connection, when `resend_if_closed` says resending is harmless (token requests and
+    /// idempotent API requests), as browsers and hyper do. `build` makes the request again.
     fn run<S: ureq::AsSendBody>(
         &self,
-        request: Request<S>,
+        build: impl Fn() -> Result<Request<S>, TransportError>,
+        resend_if_closed: bool,
     ) -> Result<Response<Body>, TransportError> {
+        match self.run_once(build()?) {
+            Err(error) if resend_if_closed && closed_before_answer(&error) => {
+                self.run_once(build()?).map_err(transport_error)
+            }
+            other => other.map_err(transport_error),
+        }
+    }
+
+    fn run_once<S: ureq::AsSendBody>(
+        &self,
+        request: Request<S>,
+    ) -> Result<Response<Body>, ureq::Error> {
         let mut config = self
             .agent
             .configure_request(request)
@@ -130,7 +148,7 @@ impl Transport {
                 .timeout_connect(Some(timeouts.connect))
                 .timeout_global(Some(timeouts.global));
         }
-        self.agent.run(config.build()).map_err(transport_error)
+        self.agent.run(config.build())
     }
 
     /// Sends a token request and reads its answer.
@@ -138,18 +156,21 @@ impl Transport {
         &self,
         request: &TokenHttpRequest,
     ) -> Result<Received<Zeroizing<Vec<u8>>>, TransportError> {
-        let mut builder = Request::builder().method(Method::POST).uri(&request.url);
-        for (name, value) in &request.fields {
-            builder = builder.header(name.as_str(), value.as_slice());
-        }
-        builder = builder.header(ACCEPT_ENCODING, IDENTITY);
-        if let Some(basic) = &request.basic_authorization {
-            let mut value = HeaderValue::from_str(basic).map_err(|_| unbuildable())?;
-            value.set_sensitive(true);
-            builder = builder.header(AUTHORIZATION, value);
-        }
-        let http_request = builder.body(&request.body[..]).map_err(|_| unbuildable())?;
-        let response = self.run(http_request)?;
+        let build = || {
+            let mut builder = Request::builder().method(Method::POST).uri(&request.url);
+            for (name, value) in &request.fields {
+                builder = builder.header(name.as_str(), value.as_slice());
+            }
+            builder = builder.header(ACCEPT_ENCODING, IDENTITY);
+            if let Some(basic) = &request.basic_authorization {
+                let mut value = HeaderValue::from_str(basic).map_err(|_| unbuildable())?;
+                value.set_sensitive(true);
+                builder = builder.header(AUTHORIZATION, value);
+            }
+            builder.body(&request.body[..]).map_err(|_| unbuildable())
+        };
+        // A second token request is harmless: at worst the server issues one more token.
+        let response = self.run(build, true)?;
         let (parts, body) = response.into_parts();
         // Allocated once at its final size, so no unzeroized copy of a token is left behind
         // by a reallocation.
@@ -179,17 +200,26 @@ impl Transport {
         let mut value =
             HeaderValue::from_str(authorization.secret()).map_err(|_| failed(unbuildable()))?;
         value.set_sensitive(true);
-        let mut builder = Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .header(AUTHORIZATION, value);
-        for (name, value) in headers {
-            builder = builder.header(name, value);
-        }
-        builder = builder.header(ACCEPT_ENCODING, IDENTITY);
+        let builder = || {
+            let mut builder = Request::builder()
+                .method(method.clone())
+                .uri(url)
+                .header(AUTHORIZATION, value.clone());
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            builder.header(ACCEPT_ENCODING, IDENTITY)
+        };
+        let idempotent = matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
         let response = match body {
-            Some(body) => self.run(builder.body(body).map_err(|_| failed(unbuildable()))?),
-            None => self.run(builder.body(()).map_err(|_| failed(unbuildable()))?),
+            Some(body) => self.run(
+                || builder().body(body).map_err(|_| unbuildable()),
+                idempotent,
+            ),
+            None => self.run(|| builder().body(()).map_err(|_| unbuildable()), idempotent),
         }
         .map_err(failed)?;
         let (parts, body) = response.into_parts();
@@ -212,6 +242,21 @@ impl Transport {
             received_at: clock::wall_now(),
         })
     }
+}
+
+/// Whether the peer closed or reset the connection before answering: what a kept-alive
+/// connection gives when the server closed it just as the request went out.
+fn closed_before_answer(error: &ureq::Error) -> bool {
+    matches!(
+        error,
+        ureq::Error::Io(io) if matches!(
+            io.kind(),
+            io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof
+        )
+    )
 }
 
 /// Reads at most `limit` bytes of `body` into `buffer`.

@@ -381,6 +381,7 @@ fn retry_policy_resends_after_503_and_a_dropped_connection() {
             "<h1>down</h1>",
         ),
         "/lucca-api/dropping" if earlier == 0 => Vec::new(),
+        "/lucca-api/always-dropping" => Vec::new(),
         _ => json(r#"{"ok":true}"#),
     });
     let plain = LuccaClient::new(scripted_config(&server, ""));
@@ -392,18 +393,39 @@ fn retry_policy_resends_after_503_and_a_dropped_connection() {
             retry_after: Some(Duration::from_secs(1))
         }
     );
-    let error = plain.get("/lucca-api/dropping").send().unwrap_err();
-    let Error::Transport(transport) = &error else {
-        panic!("{error:?}");
-    };
-    assert_eq!(transport.kind(), TransportErrorKind::Io);
-    assert!(error.is_retryable());
+    // A connection closed without an answer (as a kept-alive one the server closed at that
+    // moment is): an idempotent request is sent once more on a new connection, even without
+    // a retry policy; a POST is not.
+    assert_eq!(
+        plain.get("/lucca-api/dropping").send().unwrap().status(),
+        200
+    );
+    assert_eq!(server.requests_to("/lucca-api/dropping").len(), 2);
+    for (method, sent) in [(ureq::http::Method::GET, 2), (ureq::http::Method::POST, 1)] {
+        let before = server.requests_to("/lucca-api/always-dropping").len();
+        let request = match method {
+            ureq::http::Method::GET => plain.get("/lucca-api/always-dropping"),
+            _ => plain.post("/lucca-api/always-dropping"),
+        };
+        let error = request.send().unwrap_err();
+        let Error::Transport(transport) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(transport.kind(), TransportErrorKind::Io);
+        assert!(error.is_retryable());
+        assert_eq!(
+            server.requests_to("/lucca-api/always-dropping").len() - before,
+            sent,
+            "{method}"
+        );
+    }
 
     let server = ScriptedServer::start(|request: &Recorded, earlier| match request.path() {
         "/connect/token" => token_answer("AT-1", 1800),
         "/lucca-api/unwell" if earlier == 0 => response(503, &[("Retry-After", "1")], ""),
         "/lucca-api/always-unwell" => response(503, &[], ""),
-        "/lucca-api/dropping" if earlier == 0 => Vec::new(),
+        // Dropped twice: the transport's one resend is dropped too, the policy resends.
+        "/lucca-api/dropping" if earlier < 2 => Vec::new(),
         _ => json(r#"{"ok":true}"#),
     });
     let retrying = LuccaClient::builder(scripted_config(&server, ""))
@@ -420,7 +442,7 @@ fn retry_policy_resends_after_503_and_a_dropped_connection() {
         retrying.put("/lucca-api/dropping").send().unwrap().status(),
         200
     );
-    assert_eq!(server.requests_to("/lucca-api/dropping").len(), 2);
+    assert_eq!(server.requests_to("/lucca-api/dropping").len(), 3);
     // PATCH is not idempotent: not resent.
     let error = retrying
         .patch("/lucca-api/always-unwell")

@@ -192,3 +192,97 @@ fn retry_after_longer_than_wait_max_is_returned_at_once_and_shared() {
     assert_eq!(sandbox.token_requests_received(), 1);
     assert_eq!(sandbox.api_requests_received(), 0);
 }
+
+/// A server that answers the first request of each connection without closing it, and then
+/// closes the connection on the next request without answering: what a kept-alive
+/// connection gives when the server closes it just as the client reuses it. Returns its
+/// origin and the number of connections it accepted.
+fn closing_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = Arc::clone(&connections);
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            accepted.fetch_add(1, Ordering::SeqCst);
+            thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                for request in 0.. {
+                    let (mut line, mut path, mut length) = (String::new(), String::new(), 0);
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let text = line.trim_end();
+                        if text.is_empty() {
+                            break;
+                        }
+                        if path.is_empty() {
+                            path = text.split(' ').nth(1).unwrap_or_default().to_owned();
+                        }
+                        if let Some((name, value)) = text.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    if request > 0 {
+                        // Closed as the request arrives, without an answer.
+                        return;
+                    }
+                    let body = if path == "/connect/token" {
+                        r#"{"access_token":"AT-keepalive","token_type":"Bearer","expires_in":1800}"#
+                    } else {
+                        r#"{"items":[]}"#
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    writer.write_all(answer.as_bytes()).unwrap();
+                }
+            });
+        }
+    });
+    (origin, connections)
+}
+
+/// A kept-alive connection closed by the server just as it is reused: the token request and
+/// idempotent API requests are sent once more on a new connection and succeed; a POST is
+/// not resent (the server may have acted on it) and fails with a typed transport error.
+#[test]
+fn a_kept_alive_connection_closed_by_the_server_is_replaced() {
+    use std::sync::atomic::Ordering;
+    let (origin, connections) = closing_server();
+    let config = lucca_auth::config::LuccaConfig::new(
+        lucca_auth::config::ClientCredentials::new(
+            lucca_auth::secret::ClientId::new("keepalive"),
+            lucca_auth::secret::ClientSecret::new("keepalive-secret"),
+        ),
+        lucca_auth::endpoint::TenantHost::parse(&origin).unwrap(),
+    )
+    .with_token_endpoint(
+        lucca_auth::endpoint::TokenEndpoint::parse(&format!("{origin}/connect/token")).unwrap(),
+    );
+    let client = LuccaClient::new(config);
+    // The token on connection 1; the GET finds it closed, and is resent on connection 2.
+    assert_eq!(
+        client.get("/lucca-api/leaves").send().unwrap().status(),
+        200
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    // Connection 2 is kept alive and closed by the server on this POST: not resent.
+    let error = client.post("/lucca-api/leaves").send().unwrap_err();
+    assert!(
+        matches!(&error, Error::Transport(transport) if transport.kind() == TransportErrorKind::Io),
+        "{error:?}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
