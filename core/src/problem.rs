@@ -356,7 +356,8 @@ fn merge_error(into: &mut Vec<(String, Vec<String>)>, field: String, messages: V
 /// cost per byte of an ordinary problem, in the `parser_bombs` bench.)
 fn merge_repeated_fields(errors: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
     let mut order: Vec<usize> = (0..errors.len()).collect();
-    order.sort_by(|&a, &b| errors[a].0.cmp(&errors[b].0));
+    // Unstable with the position as tie-break: the order a stable sort gives, with less code.
+    order.sort_unstable_by(|&a, &b| errors[a].0.cmp(&errors[b].0).then(a.cmp(&b)));
     // For each position, the position of its field's first occurrence.
     let mut first: Vec<usize> = (0..errors.len()).collect();
     for run in order.chunk_by(|&a, &b| errors[a].0 == errors[b].0) {

@@ -115,7 +115,16 @@ impl Redactor {
                 .map(String::from)
                 .unwrap_or_default(),
         );
-        for form in [Zeroizing::new(String::from(secret)), percent, plus, json] {
+        // Percent-encoded twice, as when a form body is put into a URL's query.
+        let mut twice = Zeroizing::new(String::new());
+        crate::form::encode_to_string(percent.as_bytes(), &mut twice);
+        for form in [
+            Zeroizing::new(String::from(secret)),
+            percent,
+            plus,
+            json,
+            twice,
+        ] {
             let lower = Zeroizing::new(form.to_ascii_lowercase());
             redactor.add_form(form, true);
             redactor.add_form(lower, true);
@@ -578,6 +587,8 @@ mod tests {
             [
                 "97, 47, 98, 32, 99, 92, 100, 43, 101",
                 "97,47,98,32,99,92,100,43,101",
+                "a%252Fb%2520c%255Cd%252Be",
+                "a%252fb%2520c%255cd%252be",
                 "a%2Fb%20c%5Cd%2Be",
                 "a%2fb%20c%5cd%2be",
                 "a%2Fb+c%5Cd%2Be",

@@ -164,3 +164,18 @@ fn byte_list_and_base64_echoes_of_the_secret_are_redacted() {
         assert_no(secret, &texts);
     }
 }
+
+/// A form body put into a URL is percent-encoded twice (`%2F` becomes `%252F`): an error page
+/// that quotes such a URL is redacted too.
+#[test]
+fn twice_percent_encoded_echo_is_redacted() {
+    let secret = "Pa55/W0rd+Secret";
+    let body = serde_json::json!({
+        "error": "invalid_client",
+        "error_description": "rejected https://idp.example/login?q=Pa55%252FW0rd%252BSecret",
+    })
+    .to_string();
+    let texts = reported(secret, 401, "application/json", &body);
+    assert_no("Pa55%252FW0rd%252BSecret", &texts);
+    assert_no("W0rd", &texts);
+}
