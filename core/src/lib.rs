@@ -91,6 +91,7 @@ pub mod api;
 pub mod codec;
 pub mod config;
 pub mod endpoint;
+pub mod fleet;
 pub mod form;
 pub mod http_date;
 pub mod machine;

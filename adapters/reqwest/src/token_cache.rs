@@ -46,7 +46,7 @@ use reqwest::header::{ACCEPT_ENCODING, AUTHORIZATION, HeaderName, HeaderValue};
 use zeroize::Zeroizing;
 
 use crate::Error;
-use crate::shared::{self, Lease, LeaseAttempt, SharedToken, SharedTokenStore};
+use crate::shared::{Lease, LeaseAttempt, SharedToken, SharedTokenStore};
 use crate::trace::{event, instrument};
 use crate::transport::{
     Clock, core_headers, core_response, read_capped, secret_header_value, transport_error,
@@ -332,7 +332,7 @@ impl TokenCache {
         };
         let mut slot = lock(&self.slot);
         let now = self.clock.now();
-        if shared::adopt(&mut slot.machine, now, token).is_none() {
+        if lucca_auth::fleet::adopt(&mut slot.machine, now, token).is_none() {
             return false;
         }
         slot.machine.abandon(id);
@@ -763,7 +763,10 @@ mod tests {
     }
 
     impl SharedTokenStore for ScriptedStore {
-        fn load<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, Option<SharedToken>> {
+        fn load<'a>(
+            &'a self,
+            _: &'a TokenClient,
+        ) -> crate::shared::BoxFuture<'a, Option<SharedToken>> {
             let next = lock_calls(&self.loads).pop().flatten();
             self.record(format!("load {}", next.unwrap_or("-")));
             Box::pin(async move {
@@ -777,7 +780,10 @@ mod tests {
             })
         }
 
-        fn try_lease<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, LeaseAttempt> {
+        fn try_lease<'a>(
+            &'a self,
+            _: &'a TokenClient,
+        ) -> crate::shared::BoxFuture<'a, LeaseAttempt> {
             self.record("try_lease".to_owned());
             Box::pin(async { LeaseAttempt::Acquired(Lease::new("L1")) })
         }
@@ -787,17 +793,21 @@ mod tests {
             _: &'a TokenClient,
             _: &'a SharedToken,
             lease: Lease,
-        ) -> shared::BoxFuture<'a, ()> {
+        ) -> crate::shared::BoxFuture<'a, ()> {
             self.record(format!("publish {}", lease.value()));
             Box::pin(async {})
         }
 
-        fn release<'a>(&'a self, _: &'a TokenClient, lease: Lease) -> shared::BoxFuture<'a, ()> {
+        fn release<'a>(
+            &'a self,
+            _: &'a TokenClient,
+            lease: Lease,
+        ) -> crate::shared::BoxFuture<'a, ()> {
             self.record(format!("release {}", lease.value()));
             Box::pin(async {})
         }
 
-        fn wait<'a>(&'a self, _: &'a TokenClient) -> shared::BoxFuture<'a, ()> {
+        fn wait<'a>(&'a self, _: &'a TokenClient) -> crate::shared::BoxFuture<'a, ()> {
             self.record("wait".to_owned());
             Box::pin(async {})
         }
@@ -806,7 +816,7 @@ mod tests {
             &'a self,
             _: &'a TokenClient,
             refused: &'a AccessToken,
-        ) -> shared::BoxFuture<'a, ()> {
+        ) -> crate::shared::BoxFuture<'a, ()> {
             self.record(format!("discard {}", refused.secret()));
             Box::pin(async {})
         }

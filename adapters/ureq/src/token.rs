@@ -215,7 +215,7 @@ impl TokenSlot {
             return false;
         };
         let mut machine = self.lock();
-        if shared::adopt(&mut machine, clock::now(), token).is_none() {
+        if lucca_auth::fleet::adopt(&mut machine, clock::now(), token).is_none() {
             return false;
         }
         machine.abandon(id);
