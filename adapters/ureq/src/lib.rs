@@ -77,7 +77,7 @@
 //!   [`Error::Redirect`]. Every request carries `Accept-Encoding: identity`.
 //! - **A connection closed before any answer** (a kept-alive connection the server closed
 //!   just as it was reused) is replaced: the request is sent once more on a new connection
-//!   when that is harmless — token requests, and GET, HEAD, PUT, DELETE and OPTIONS. A POST
+//!   when that is harmless — token requests, and GET, HEAD, PUT and DELETE. A POST
 //!   or PATCH is not resent (the server may have acted on it): its failure is
 //!   [`Error::Transport`].
 //! - **Waiting**: by default a call makes one token attempt and returns its failure; with

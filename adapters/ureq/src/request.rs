@@ -15,7 +15,7 @@ use ureq::http::{HeaderMap, Method};
 
 use crate::LuccaClient;
 use crate::error::{BodyError, Error, RequestError};
-use crate::retry::RetryBudget;
+use crate::retry::{RetryBudget, is_idempotent};
 use crate::transport::{ExchangeFailure, Received};
 
 /// Header names the caller may not set: the client or the HTTP layer sets them.
@@ -203,10 +203,7 @@ impl LuccaClient {
             .cloned()
             .collect();
         headers.extend(caller_headers.iter().cloned());
-        let idempotent = matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
-        );
+        let idempotent = is_idempotent(method);
         let mut budget = RetryBudget::new(shared.retry_policy.as_ref().filter(|_| idempotent));
         let mut attempt = ApiAttempt::First;
         loop {

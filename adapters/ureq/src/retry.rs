@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use ureq::http::Method;
+
 /// When to resend an idempotent API request (`GET`, `HEAD`, `PUT`, `DELETE`) that failed in a
 /// way that may pass: a 429, a 408 or 5xx, or a connection, timeout or I/O failure. `POST`
 /// and `PATCH` are never resent.
@@ -155,6 +157,15 @@ impl<'p> RetryBudget<'p> {
         self.waited = waited;
         Some(delay)
     }
+}
+
+/// Whether `method` may be resent: under a [`RetryPolicy`], and once more on a new connection
+/// when its kept-alive one was closed before any answer.
+pub(crate) fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+    )
 }
 
 #[cfg(test)]

@@ -118,7 +118,7 @@ impl Transport {
     /// A request that finds its connection closed or reset before any answer — a kept-alive
     /// connection the server closed at the same moment — is sent once more, on a new
     /// connection, when `resend_if_closed` says resending is harmless (token requests and
-    /// idempotent API requests), as browsers and hyper do. `build` makes the request again.
+    /// idempotent API requests: GET, HEAD, PUT, DELETE), as browsers and hyper do. `build` makes the request again.
     fn run<S: ureq::AsSendBody>(
         &self,
         build: impl Fn() -> Result<Request<S>, TransportError>,
@@ -210,10 +210,7 @@ impl Transport {
             }
             builder.header(ACCEPT_ENCODING, IDENTITY)
         };
-        let idempotent = matches!(
-            *method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-        );
+        let idempotent = crate::retry::is_idempotent(method);
         let response = match body {
             Some(body) => self.run(
                 || builder().body(body).map_err(|_| unbuildable()),
